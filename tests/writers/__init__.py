@@ -1,0 +1,1 @@
+"""Small file writers used only by the tests, written from the format specifications."""
