@@ -1,0 +1,84 @@
+"""Options shared by the ``mep`` and ``nerve`` verbs (reading, trigger, epochs)."""
+
+from __future__ import annotations
+
+import argparse
+
+from motorsign.errors import ConfigError
+
+
+def add_read_options(p: argparse.ArgumentParser) -> None:
+    """FILE, --out, --trigger and the reader options of evoked-response verbs."""
+    p.add_argument("file", metavar="FILE", help="recording (continuous with stimulus events, or epoched array)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    p.add_argument("--trigger", default=None, metavar="SPEC",
+                   help="event label ('Stimulus/TMS' or 'TMS'), event channel, or analog:CHANNEL[:THRESHOLD]; "
+                        "optional for epoched arrays")
+    p.add_argument("--muscle", default=None, help="muscle of the channels (catalog name, e.g. APB)")
+    p.add_argument("--side", default=None, choices=["L", "R"], help="side")
+    p.add_argument("--channels", default=None, metavar="A,B", help="channels to analyse (default: all signal channels)")
+    g = p.add_argument_group("epoched arrays")
+    g.add_argument("--fs", type=float, default=None, help="sampling rate (Hz)")
+    g.add_argument("--stim-sample", type=int, default=None, dest="stim_sample", help="0-based stimulus sample")
+    g.add_argument("--variable", default=None, help=".mat variable")
+    g.add_argument("--units", default=None, help="units of the values (e.g. uV, mV) when the file has none")
+    g.add_argument("--layout", default=None, choices=["auto", "samples_x_trials", "trials_x_samples"],
+                   help="orientation of an epoched array")
+    e = p.add_argument_group("epochs")
+    e.add_argument("--pulse", default="first",
+                   help="which pulse of a burst (pulses closer than --burst-gap-ms) is time zero: "
+                        "first (default), all, or a 1-based number")
+    e.add_argument("--burst-gap-ms", type=float, default=None, dest="burst_gap_ms",
+                   help="pulses closer than this form one burst (default: the epoch's post-stimulus span)")
+    e.add_argument("--pre-ms", type=float, default=None, dest="pre_ms", help="baseline before the pulse (ms)")
+    e.add_argument("--post-ms", type=float, default=None, dest="post_ms", help="epoch span after the pulse (ms)")
+
+
+def read_options_from(args: argparse.Namespace) -> dict:
+    """The ``motorsign.io.read`` keyword arguments given on the command line."""
+    opts = {k: getattr(args, k) for k in ("fs", "stim_sample", "variable", "units", "layout")
+            if getattr(args, k, None) is not None}
+    return opts
+
+
+def parse_pulse(value) -> str | int:
+    """``--pulse`` as ``"first"``, ``"all"`` or a positive int."""
+    if value is None:
+        return "first"
+    v = str(value).strip().lower()
+    if v in ("first", "all"):
+        return v
+    try:
+        n = int(v)
+    except ValueError as exc:
+        raise ConfigError(f"--pulse must be 'first', 'all' or a pulse number, got {value!r}") from exc
+    if n < 1:
+        raise ConfigError(f"--pulse numbers start at 1, got {value!r}")
+    return n
+
+
+def parse_pair(value, option: str) -> tuple[float, float] | None:
+    """``"10,60"`` -> (10.0, 60.0)."""
+    if value is None:
+        return None
+    if isinstance(value, (tuple, list)):
+        parts = list(value)
+    else:
+        parts = str(value).replace(" ", "").split(",")
+    try:
+        a, b = (float(v) for v in parts)
+    except ValueError as exc:
+        raise ConfigError(f"{option} must be two numbers 'LO,HI' (ms), got {value!r}") from exc
+    if not a < b:
+        raise ConfigError(f"{option} must be increasing, got {value!r}")
+    return a, b
+
+
+def open_recording(path, read_options: dict | None, channels=None):
+    """Read a recording with :func:`motorsign.io.read`."""
+    from motorsign.io import read
+
+    opts = dict(read_options or {})
+    if isinstance(channels, str):
+        channels = [c for c in channels.split(",") if c]
+    return read(path, **opts), channels
