@@ -98,3 +98,14 @@ def test_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_written_files_follow_umask(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        p = write_json(tmp_path / "x.json", {})
+    finally:
+        os.umask(old)
+    assert p.stat().st_mode & 0o777 == 0o644

@@ -22,12 +22,27 @@ from typing import Any
 __all__ = ["atomic_write_bytes", "atomic_write_text", "write_json", "write_csv", "to_jsonable"]
 
 
+def _umask() -> int:
+    # Read once per process: os.umask can only be read by setting it, which is
+    # not thread-safe, so it is never done while writer threads may run.
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return _UMASK
+
+
+_UMASK: int | None = None
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temp file + fsync + rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes owner-only files; results get the usual umask-based mode.
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
