@@ -1,0 +1,250 @@
+"""Every threshold of the MUP analysis, named and documented in one place.
+
+:class:`MupParams` is a frozen dataclass; pass a modified copy
+(``dataclasses.replace(MupParams(), detect_k=5.0)``) or a plain ``dict`` of
+overrides to :func:`motorsign.mup.analyze_mups`. The definitions the
+parameters belong to are written in ``docs/mup.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from motorsign.errors import ConfigError
+
+__all__ = ["MupParams", "resolve_params"]
+
+
+@dataclass(frozen=True)
+class MupParams:
+    """Parameters of MUP detection, sorting, quantification and classification.
+
+    Attributes
+    ----------
+    wide_highpass_hz : float
+        High-pass corner (zero-phase Butterworth, order 2) of the "wide-band"
+        signal on which MUPs are measured (the clinical 2 Hz–10 kHz band, with
+        drift removed). Default 10 Hz.
+    wide_lowpass_hz : float
+        Low-pass corner of the wide-band signal; applied only below 0.45·fs.
+    detect_band_hz : (float, float)
+        Pass band of the detection signal (spiky part of MUPs, zero-phase
+        Butterworth order 2 each side). The upper corner is capped at 0.45·fs.
+    detect_k : float
+        Detection threshold in robust noise SDs of the detection signal
+        (noise SD = median absolute value / 0.6745 over the whole channel).
+    dead_ms : float
+        A candidate peak must be the largest absolute value within ±dead_ms.
+    window_ms : float
+        Half-width of the detection-band window used for clustering and
+        template matching.
+    cluster_window_ms : float
+        Half-width of the central part of each window that is clustered
+        (the unit's main spikes; wider windows mostly add other units).
+    max_cluster_events : int
+        At most this many candidates (evenly spread over the recording) are
+        clustered; the rest are sorted by template matching only.
+    n_pca : int
+        Principal components used for clustering.
+    max_clusters : int
+        The Ward tree is cut into at most this many clusters before merging.
+    merge_noise_k : float
+        Two templates are merged when their best-aligned squared difference,
+        summed over the S samples where either template exceeds σ (the
+        detection noise SD), is below ``merge_noise_k · S · σ²``. With 2 (the
+        default) the templates differ by less than two discharges of one
+        unit do (the difference of two noisy copies has variance 2σ²), so
+        single discharges could not be told apart.
+    merge_rel : float
+        ... or when the RMS of the difference is below this fraction of the
+        larger template's RMS (the same unit drifting slightly); 0 (default)
+        leaves merging to the noise criterion and to the train test below.
+    min_cluster_fraction : float
+        Clusters holding fewer than this fraction of the clustered candidates
+        (and fewer than ``min_discharges`` members) are dropped before matching.
+    anchor_frac : float
+        Template peaks at least this fraction of the template's largest
+        absolute value are anchors: a candidate peak is tried against each
+        anchor (so a polyphasic unit is found from any of its spikes).
+    anchor_shift_ms : float
+        Alignment search around each anchor (± this many ms).
+    subsample_us : float
+        Templates are interpolated at sub-sample shifts so that the alignment
+        step is at most this many µs (4 kHz recordings: 5 sub-shifts).
+    accept_frac : float
+        A template is subtracted when it reduces the residual energy by more
+        than ``accept_frac`` × its own energy.
+    residual_tol : float
+        Where a template was subtracted, a later peak must exceed the
+        threshold plus ``residual_tol`` × the template's absolute value
+        there: large units vary from discharge to discharge (jitter, jiggle)
+        and their residual must not be sorted as another unit.
+    n_passes : int
+        Peeling passes (each re-detects peaks on the residual).
+    n_refine : int
+        Template re-estimation rounds (templates from the sorted discharges,
+        then sorting again).
+    train_merge_corr : float
+        Two units whose templates correlate at least this much (best shift)
+        are merged when their joint train respects the refractory period
+        (see :func:`motorsign.mup.sorting._train_merge`).
+    train_merge_energy : float
+        ... and their template energies are within this factor.
+    train_merge_viol : float
+        Allowed increase of the fraction of ISIs in [duplicate_ms,
+        refractory_ms) when two trains are joined.
+    min_discharges : int
+        A unit needs at least this many discharges to be reported.
+    duplicate_ms : float
+        Discharges of one unit closer than this are one discharge found twice
+        (the best-matching one is kept): no motor neuron fires twice within
+        a few ms.
+    refractory_ms : float
+        ISIs (at least ``duplicate_ms``) shorter than this are physiologically implausible for one unit;
+        counted in the unit's ``isi_violation_fraction``.
+    max_isi_violation : float
+        Units with a larger fraction of such ISIs are flagged ``mixed`` and not
+        used in the muscle means.
+    isi_range_ms : (float, float)
+        ISIs inside this range enter the firing rate (1 / median ISI); longer
+        ones are pauses.
+    quant_pre_ms, quant_post_ms : float
+        Wide-band template window before/after the discharge time.
+    baseline_ms : float
+        Baseline = median of the template's first and last ``baseline_ms``.
+    duration_level_uv : float
+        Onset/end level: the template must deviate from baseline by more than
+        max(duration_level_uv, duration_noise_k · template noise SD).
+    duration_noise_k : float
+        See ``duration_level_uv``.
+    quiet_ms : float
+        Onset (end) is the last supra-level sample before (after) the main
+        peak that is followed outward by at least ``quiet_ms`` of sub-level
+        signal.
+    phase_min_uv : float
+        A phase counts when its peak deviation from baseline exceeds this (µV)
+        and the level above; smaller excursions merge into their neighbours.
+    turn_min_uv : float
+        A turn is a change of direction of at least this many µV from the
+        previous turn point (within onset–end).
+    max_rise_time_ms : float
+        Units whose template rises more slowly than this (from the preceding
+        opposite peak to the main peak) are distant from the needle and are
+        not used in the muscle means (standard acceptance: < 0.5 ms). Applied
+        only when the sampling rate gives at least 5 samples over this limit
+        (10 kHz for 0.5 ms) and the rise time is measurable.
+    polyphasic_min_phases : int
+        A MUP with at least this many phases is polyphasic.
+    max_template_avg : int
+        At most this many discharges (evenly spread) are averaged (median) per
+        unit for the wide-band template.
+    clip_run : int
+        A run of at least this many equal samples at the channel's extreme
+        values is clipping.
+    clip_guard_ms : float
+        Samples within this distance of clipping are excluded.
+    max_clipped_fraction : float
+        More clipped (guarded) time than this fraction of the recording makes
+        the channel indeterminate.
+    activity_window_ms : float
+        Window of the activity check.
+    min_active_s : float
+        Less voluntary activity than this (time in windows holding a
+        candidate) makes the channel indeterminate.
+    min_units : int
+        Fewer sorted (clean) units than this make the MUP-based classification
+        indeterminate.
+    min_total_discharges : int
+        Fewer assigned discharges than this: indeterminate.
+    ip_turn_uv : float
+        Interference-pattern turns criterion (Willison: 100 µV).
+    ip_epoch_ms : float
+        Interference-pattern epoch length.
+    recruitment_ratio_upper : float
+        Recruitment ratio (highest firing rate / number of units) above this
+        supports reduced (neurogenic) recruitment (Daube: normal < 5, > 10
+        reduced).
+    """
+
+    wide_highpass_hz: float = 10.0
+    wide_lowpass_hz: float = 10000.0
+    detect_band_hz: tuple[float, float] = (300.0, 3000.0)
+    detect_k: float = 5.0
+    dead_ms: float = 0.6
+    window_ms: float = 5.0
+    cluster_window_ms: float = 1.0
+    max_cluster_events: int = 1500
+    n_pca: int = 6
+    max_clusters: int = 24
+    merge_noise_k: float = 2.0
+    merge_rel: float = 0.0
+    min_cluster_fraction: float = 0.01
+    anchor_frac: float = 0.5
+    anchor_shift_ms: float = 0.15
+    subsample_us: float = 60.0
+    accept_frac: float = 0.3
+    residual_tol: float = 0.5
+    n_passes: int = 3
+    n_refine: int = 1
+    train_merge_corr: float = 0.5
+    train_merge_energy: float = 4.0
+    train_merge_viol: float = 0.03
+    min_discharges: int = 10
+    duplicate_ms: float = 5.0
+    refractory_ms: float = 20.0
+    max_isi_violation: float = 0.1
+    isi_range_ms: tuple[float, float] = (20.0, 500.0)
+    quant_pre_ms: float = 20.0
+    quant_post_ms: float = 20.0
+    baseline_ms: float = 3.0
+    duration_level_uv: float = 10.0
+    duration_noise_k: float = 3.0
+    quiet_ms: float = 2.0
+    phase_min_uv: float = 20.0
+    turn_min_uv: float = 25.0
+    max_rise_time_ms: float = 0.5
+    polyphasic_min_phases: int = 5
+    max_template_avg: int = 200
+    clip_run: int = 3
+    clip_guard_ms: float = 25.0
+    max_clipped_fraction: float = 0.25
+    activity_window_ms: float = 200.0
+    min_active_s: float = 1.0
+    min_units: int = 2
+    min_total_discharges: int = 50
+    ip_turn_uv: float = 100.0
+    ip_epoch_ms: float = 500.0
+    recruitment_ratio_upper: float = 10.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The parameters as a plain dict (for provenance and summaries)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def resolve_params(params: MupParams | dict | None) -> MupParams:
+    """Return a :class:`MupParams` from ``None``, an instance or a dict of overrides.
+
+    Parameters
+    ----------
+    params : MupParams | dict | None
+        Overrides; unknown keys raise.
+
+    Returns
+    -------
+    MupParams
+
+    Raises
+    ------
+    ConfigError
+        On an unknown parameter name.
+    """
+    if params is None:
+        return MupParams()
+    if isinstance(params, MupParams):
+        return params
+    names = {f.name for f in fields(MupParams)}
+    bad = sorted(set(params) - names)
+    if bad:
+        raise ConfigError(f"unknown MUP parameter(s): {', '.join(bad)}")
+    return replace(MupParams(), **params)

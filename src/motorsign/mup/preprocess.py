@@ -1,0 +1,141 @@
+"""Filtering, noise, clipping and activity checks for one channel.
+
+Two zero-phase signals are derived from the recorded one:
+
+* the **wide-band** signal (high-pass ``wide_highpass_hz``, low-pass
+  ``wide_lowpass_hz`` where the sampling rate allows): MUPs are measured on
+  it, and discharge times are its largest absolute peaks;
+* the **detection** signal (band ``detect_band_hz``): it keeps the spiky
+  part of each MUP, where units differ most, and drops the slow components
+  that overlap between units. Candidates, clustering and template matching
+  use it.
+
+A :class:`ChannelSource` hands out these signals chunk by chunk (with
+margins, so filters settle) and keeps them in memory only when the channel is
+short enough (``cache_samples``), so long recordings stay bounded in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from motorsign.mup.params import MupParams
+
+__all__ = ["ChannelSource", "FilteredChunk", "design_filters"]
+
+log = logging.getLogger(__name__)
+
+#: Channels up to this many samples are filtered once and kept in memory.
+CACHE_SAMPLES = 8_000_000
+#: Chunk length (s) and filter margin (s) for long channels.
+CHUNK_S = 20.0
+MARGIN_S = 0.5
+
+
+def design_filters(fs: float, params: MupParams) -> tuple[np.ndarray, np.ndarray]:
+    """Second-order-section filters of the wide-band and detection signals.
+
+    Parameters
+    ----------
+    fs : float
+        Sampling rate (Hz).
+    params : MupParams
+
+    Returns
+    -------
+    sos_wide, sos_det : ndarray
+    """
+    from scipy.signal import butter
+
+    nyq_cap = 0.45 * fs
+    hp = params.wide_highpass_hz
+    lp = params.wide_lowpass_hz
+    if lp < nyq_cap:
+        sos_wide = butter(2, [hp, lp], btype="bandpass", fs=fs, output="sos")
+    else:
+        sos_wide = butter(2, hp, btype="highpass", fs=fs, output="sos")
+    lo, hi = params.detect_band_hz
+    hi = min(hi, nyq_cap)
+    if not lo < hi:
+        from motorsign.errors import ConfigError
+
+        raise ConfigError(
+            f"detect_band_hz {params.detect_band_hz} is empty at fs={fs:g} Hz "
+            f"(upper corner capped at {nyq_cap:g} Hz)"
+        )
+    sos_det = butter(2, [lo, hi], btype="bandpass", fs=fs, output="sos")
+    return sos_wide, sos_det
+
+
+@dataclass
+class FilteredChunk:
+    """One chunk of a channel: raw, wide-band and detection signals.
+
+    ``start``/``stop`` are the core's sample range in the channel;
+    ``offset`` is the channel sample of index 0 of the arrays (which include
+    margins).
+    """
+
+    start: int
+    stop: int
+    offset: int
+    raw: np.ndarray
+    wide: np.ndarray
+    det: np.ndarray
+
+
+class ChannelSource:
+    """Filtered chunks of one channel of a recording.
+
+    Parameters
+    ----------
+    recording : motorsign.recording.Recording
+    channel : int
+        Channel index.
+    params : MupParams
+    segment : int
+        Segment index.
+    """
+
+    def __init__(self, recording, channel: int, params: MupParams, segment: int = 0):
+        self.recording = recording
+        self.channel = int(channel)
+        self.segment = int(segment)
+        self.fs = float(recording.sampling_rate_hz)
+        self.n = int(recording.n_samples(segment))
+        self.sos_wide, self.sos_det = design_filters(self.fs, params)
+        self._cache: list[FilteredChunk] | None = None
+        if self.n <= CACHE_SAMPLES:
+            self._cache = list(self._compute(self.n, 0))
+
+    def _filt(self, sos: np.ndarray, x: np.ndarray) -> np.ndarray:
+        from scipy.signal import sosfiltfilt
+
+        if x.size < 16:
+            return np.zeros_like(x)
+        padlen = min(x.size - 1, 3 * (2 * sos.shape[0] + 1))
+        return np.ascontiguousarray(sosfiltfilt(sos, x, padlen=padlen), dtype=np.float32)
+
+    def _compute(self, chunk: int, margin: int) -> Iterator[FilteredChunk]:
+        for c in self.recording.iter_chunks(chunk, margin, channels=[self.channel],
+                                            segment=self.segment):
+            raw = np.ascontiguousarray(c.traces[:, 0], dtype=np.float32)
+            yield FilteredChunk(
+                start=c.start,
+                stop=c.stop,
+                offset=c.start - c.margin_before,
+                raw=raw,
+                wide=self._filt(self.sos_wide, raw - np.median(raw)),
+                det=self._filt(self.sos_det, raw),
+            )
+
+    def chunks(self) -> Iterator[FilteredChunk]:
+        """Yield the channel's filtered chunks (from memory when cached)."""
+        if self._cache is not None:
+            yield from self._cache
+            return
+        yield from self._compute(int(CHUNK_S * self.fs), int(MARGIN_S * self.fs))

@@ -1,0 +1,532 @@
+"""Sorting MUP discharges into motor units (one channel).
+
+Steps (the names are those of :class:`~motorsign.mup.params.MupParams`):
+
+1. **Statistics pass**: detection-signal noise SD (median absolute value /
+   0.6745), wide-band RMS, the channel's extreme values (clipping levels).
+2. **Candidates**: local maxima of ``|det|`` above ``detect_k`` noise SDs
+   (dead time ``dead_ms``) outside clipped stretches; up to
+   ``max_cluster_events`` of them (reservoir sample) are kept as windows.
+3. **Clustering**: PCA (``n_pca``) of the ±``window_ms`` windows, Ward tree
+   cut into ``max_clusters`` clusters, then clusters merged while their
+   best-aligned templates (median waveforms) are closer than the noise
+   (``merge_noise_k``) or than ``merge_rel`` of their size; tiny clusters are
+   dropped.
+4. **Peeling** (resolves overlaps): the peaks of the residual are visited from
+   the largest down and explained by the best template (any anchor, sub-sample
+   shift); the template is subtracted, so overlapping discharges and the
+   satellite spikes of polyphasic units are taken apart (:func:`peel`).
+5. **Refinement**: templates are re-estimated from the sorted discharges
+   (median) and step 4 is repeated ``n_refine`` times; units with fewer than
+   ``min_discharges`` discharges are dropped.
+6. **Wide-band templates** (median of up to ``max_template_avg`` discharges,
+   ``quant_pre_ms``/``quant_post_ms``) for quantification; each discharge's
+   time is its sub-sample alignment plus the offset of the largest absolute
+   peak of the unit's wide-band template (the discharge's largest peak
+   within the neuromuscular jitter).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from motorsign.mup.params import MupParams
+from motorsign.mup.preprocess import ChannelSource
+
+__all__ = ["SortResult", "UnitTrain", "sort_channel"]
+
+log = logging.getLogger(__name__)
+
+#: Seed of the reservoir samplers (results are deterministic).
+_SEED = 20240611
+
+
+@dataclass
+class UnitTrain:
+    """One sorted motor unit.
+
+    Attributes
+    ----------
+    times_s : ndarray
+        Discharge times (largest absolute wide-band peak), increasing.
+    det_template : ndarray
+        Detection-band template (µV), ``2 * half + 1`` samples.
+    wide_template : ndarray
+        Wide-band template (µV), ``pre + post + 1`` samples; index ``pre``
+        is the unit's alignment point (its discharge times are that point
+        plus the offset of the template's largest absolute peak).
+    n_averaged : int
+        Discharges averaged into ``wide_template``.
+    template_noise_uv : float
+        Estimated noise SD of ``wide_template`` (µV).
+    scores : ndarray
+        Per discharge: energy removed / template energy.
+    """
+
+    times_s: np.ndarray
+    det_template: np.ndarray
+    wide_template: np.ndarray
+    n_averaged: int
+    template_noise_uv: float
+    scores: np.ndarray
+
+
+@dataclass
+class SortResult:
+    """What :func:`sort_channel` found on one channel."""
+
+    fs: float
+    n_samples: int
+    units: list[UnitTrain] = field(default_factory=list)
+    wide_pre: int = 0
+    noise_sd_uv: float = float("nan")
+    signal_rms_uv: float = float("nan")
+    clipped_fraction: float = 0.0
+    active_s: float = 0.0
+    n_candidates: int = 0
+    n_unassigned: int = 0
+    threshold_uv: float = float("nan")
+
+
+class _Reservoir:
+    """Uniform sample of at most ``cap`` items from a stream (Algorithm R)."""
+
+    def __init__(self, cap: int, rng: np.random.Generator):
+        self.cap = int(cap)
+        self.rng = rng
+        self.items: list = []
+        self.seen = 0
+
+    def add(self, item) -> None:
+        self.seen += 1
+        if len(self.items) < self.cap:
+            self.items.append(item)
+        else:
+            j = int(self.rng.integers(0, self.seen))
+            if j < self.cap:
+                self.items[j] = item
+
+
+def _window(x: np.ndarray, i: int, before: int, after: int) -> np.ndarray | None:
+    a, b = i - before, i + after + 1
+    if a < 0 or b > x.size:
+        return None
+    return x[a:b]
+
+
+def _frac_shift(w: np.ndarray, frac: float) -> np.ndarray:
+    """Delay ``w`` by ``frac`` samples (band-limited, zero-padded)."""
+    if frac == 0.0:
+        return w.astype(np.float32)
+    n = w.size
+    m = 1 << int(np.ceil(np.log2(2 * n)))
+    pad = np.zeros(m)
+    off = (m - n) // 2
+    pad[off : off + n] = w
+    f = np.fft.rfftfreq(m)
+    y = np.fft.irfft(np.fft.rfft(pad) * np.exp(-2j * np.pi * f * frac), m)
+    return y[off : off + n].astype(np.float32)
+
+
+def _anchors(t: np.ndarray, frac: float, max_anchors: int = 4) -> np.ndarray:
+    a = np.abs(t)
+    top = a.max()
+    if top <= 0:
+        return np.array([int(t.size // 2)])
+    inner = a[1:-1]
+    loc = np.flatnonzero((inner >= a[:-2]) & (inner > a[2:]) & (inner >= frac * top)) + 1
+    if loc.size == 0:
+        loc = np.array([int(np.argmax(a))])
+    loc = loc[np.argsort(-a[loc])][:max_anchors]
+    return np.sort(loc)
+
+
+def _peak_offset(x: np.ndarray, pre: int) -> float:
+    """Sub-sample position (parabolic) of the largest ``|x|`` relative to index ``pre``."""
+    a = np.abs(x)
+    k = int(np.argmax(a))
+    frac = 0.0
+    if 0 < k < a.size - 1:
+        den = a[k - 1] - 2 * a[k] + a[k + 1]
+        if den < 0:
+            frac = 0.5 * (a[k - 1] - a[k + 1]) / den
+    return k + frac - pre
+
+
+def _template_distance(a_long: np.ndarray, b_long: np.ndarray, half: int) -> tuple[float, int]:
+    """min over shifts s of ||a_c − b_long shifted by s||² (central ``2*half+1`` samples)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    L = 2 * half + 1
+    a_c = a_long[half : half + L]
+    segs = sliding_window_view(b_long, L)  # (Lw - L + 1, L); index half = no shift
+    d = ((segs - a_c[None, :]) ** 2).sum(axis=1)
+    k = int(np.argmin(d))
+    return float(d[k]), k - half
+
+
+def _cluster(long_w: np.ndarray, half: int, sigma: float, thr: float,
+             params: MupParams, fs: float) -> list[np.ndarray]:
+    """Cluster candidate windows; return long templates (median waveforms)."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    n = long_w.shape[0]
+    L = 2 * half + 1
+    if n < max(5, params.min_discharges // 2):
+        return []
+    # cluster on the central part only: the unit's own spikes, little overlap
+    hc = min(half, max(2, int(round(params.cluster_window_ms * 1e-3 * fs))))
+    c0 = 2 * half
+    X = long_w[:, c0 - hc : c0 + hc + 1].astype(np.float64)
+    Xc = X - X.mean(axis=0)
+    # principal axes from the covariance (cheaper than an SVD of the data)
+    w, v = np.linalg.eigh(Xc.T @ Xc)
+    F = Xc @ v[:, ::-1][:, : params.n_pca]
+    Z = linkage(F, method="ward")
+    labels = fcluster(Z, t=params.max_clusters, criterion="maxclust")
+    clusters = []
+    for lab in np.unique(labels):
+        idx = np.flatnonzero(labels == lab)
+        clusters.append([np.median(long_w[idx], axis=0), idx.size])
+    clusters = _merge(clusters, half, sigma, params)
+    min_n = max(3, int(np.ceil(params.min_cluster_fraction * n)))
+    out = [t for t, c in clusters if c >= min(min_n, params.min_discharges)
+           and np.abs(t[half : half + L]).max() > thr]
+    return out
+
+
+def _merge(clusters: list, half: int, sigma: float, params: MupParams) -> list:
+    """Merge clusters whose templates are indistinguishable (see module docs)."""
+    L = 2 * half + 1
+    clusters = sorted(clusters, key=lambda c: -c[1])
+    changed = True
+    while changed and len(clusters) > 1:
+        changed = False
+        best = None
+        for i in range(len(clusters)):
+            ti = clusters[i][0]
+            for j in range(i + 1, len(clusters)):
+                tj = clusters[j][0]
+                d, sh = _template_distance(ti, tj, half)
+                ci = ti[half:half + L]
+                cj = tj[half + sh:half + sh + L]
+                sup = np.maximum(np.abs(ci), np.abs(cj)) > sigma
+                n_sup = int(np.count_nonzero(sup))
+                d_sup = float(((ci - cj)[sup] ** 2).sum())
+                noise_limit = params.merge_noise_k * max(1, n_sup) * sigma**2
+                rms = max(np.sqrt((ci ** 2).mean()), np.sqrt((cj ** 2).mean()))
+                if d_sup < noise_limit or np.sqrt(d / L) < params.merge_rel * rms:
+                    score = d
+                    if best is None or score < best[0]:
+                        best = (score, i, j)
+        if best is not None:
+            _, i, j = best
+            clusters[i][1] += clusters[j][1]  # keep the bigger cluster's template
+            del clusters[j]
+            changed = True
+    return clusters
+
+
+def _dedupe(pos: np.ndarray, scores: np.ndarray, gap: float) -> np.ndarray:
+    """Indices to keep so that no two discharges of a unit are closer than ``gap``.
+
+    Runs of discharges closer than ``gap`` to their neighbour are one
+    discharge seen twice (a polyphasic unit matched at two spikes, or a
+    residual matched again); the best-scoring member of each run is kept.
+    """
+    if pos.size < 2:
+        return np.arange(pos.size)
+    order = np.argsort(pos, kind="stable")
+    p = pos[order]
+    run_start = np.concatenate(([True], np.diff(p) >= gap))
+    run_id = np.cumsum(run_start) - 1
+    sc = scores[order]
+    best = {}
+    for i, r in enumerate(run_id):
+        if r not in best or sc[i] > sc[best[r]]:
+            best[r] = i
+    return np.sort(order[list(best.values())])
+
+
+def _violations(train: np.ndarray, lo: float, hi: float) -> float:
+    """Fraction of ISIs in [lo, hi) samples (refractory violations)."""
+    if train.size < 2:
+        return 0.0
+    isi = np.diff(np.sort(train))
+    return float(np.mean((isi >= lo) & (isi < hi)))
+
+
+def _train_merge(long_t: list[np.ndarray], trains: list[np.ndarray], half: int, fs: float,
+                 params: MupParams, return_groups: bool = False) -> list[int]:
+    """Merge units that are one unit seen from two of its spikes (or split by noise).
+
+    Two units are merged when their templates are alike (normalised
+    cross-correlation ≥ ``train_merge_corr`` at the best shift, energies
+    within a factor ``train_merge_energy``) and their discharges together
+    still respect the refractory period: the union of the trains has no
+    more ISIs in [``duplicate_ms``, ``refractory_ms``) than the worse of the
+    two plus ``train_merge_viol``; two different units firing independently
+    would fill that interval. Returns
+    the indices of the units kept (the member with most discharges
+    represents a merged group), or with ``return_groups`` each unit's
+    representative.
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    K = len(long_t)
+    L = 2 * half + 1
+    lo = params.duplicate_ms * 1e-3 * fs
+    hi = params.refractory_ms * 1e-3 * fs
+    cands = []
+    for a in range(K):
+        ac = long_t[a][half : half + L].astype(np.float64)
+        na = np.sqrt((ac * ac).sum())
+        for b in range(K):
+            if b == a or trains[a].size < trains[b].size or (trains[a].size == trains[b].size and b < a):
+                continue
+            segs = sliding_window_view(long_t[b].astype(np.float64), L)
+            nb = np.sqrt((segs * segs).sum(axis=1))
+            c = (segs @ ac) / np.maximum(na * nb, 1e-12)
+            k = int(np.argmax(c))
+            ratio = (nb[k] / max(na, 1e-12)) ** 2
+            e = params.train_merge_energy
+            if c[k] >= params.train_merge_corr and 1 / e <= ratio <= e:
+                cands.append((float(c[k]), a, b))
+    root = list(range(K))
+    group_train = {i: np.sort(trains[i]) for i in range(K)}
+    for _, a, b in sorted(cands, reverse=True):
+        if root[a] != a or root[b] != b:
+            continue
+        ta, tb = group_train[a], group_train[b]
+        union = np.sort(np.concatenate([ta, tb]))
+        v = _violations(union, lo, hi)
+        if v <= max(_violations(ta, lo, hi), _violations(tb, lo, hi)) + params.train_merge_viol:
+            root[b] = a
+            group_train[a] = union
+    if return_groups:
+        return root
+    return [i for i in range(K) if root[i] == i]
+
+
+def _prepare_templates(long_t: list[np.ndarray], half: int, n_sub: int,
+                       params: MupParams) -> tuple[np.ndarray, np.ndarray]:
+    L = 2 * half + 1
+    rows = []
+    anchors = np.full((len(long_t), 4), -1, dtype=np.int64)
+    for u, t in enumerate(long_t):
+        c = t[half : half + L]
+        a = _anchors(c, params.anchor_frac)
+        anchors[u, : a.size] = a
+        for p in range(n_sub):
+            rows.append(_frac_shift(t, p / n_sub)[half : half + L])
+    return np.ascontiguousarray(np.array(rows, dtype=np.float32)), anchors
+
+
+def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba") -> SortResult:
+    """Detect and sort the MUP discharges of one channel.
+
+    Parameters
+    ----------
+    source : ChannelSource
+        The channel's filtered chunks.
+    params : MupParams
+    engine : {"numba", "numpy"}
+        Kernels: compiled (default) or the plain numpy/scipy versions.
+
+    Returns
+    -------
+    SortResult
+    """
+    if engine == "numba":
+        from motorsign.mup.kernels import clip_mask, detect_peaks, peel
+    elif engine == "numpy":
+        from motorsign.mup.numpy_impl import clip_mask_np as clip_mask
+        from motorsign.mup.numpy_impl import detect_peaks_np as detect_peaks
+        from motorsign.mup.numpy_impl import peel_np as peel
+    else:
+        raise ValueError(f"engine must be 'numba' or 'numpy', got {engine!r}")
+    fs = source.fs
+    res = SortResult(fs=fs, n_samples=source.n)
+    half = max(2, int(round(params.window_ms * 1e-3 * fs)))
+    half2 = 2 * half
+    dead = max(1, int(round(params.dead_ms * 1e-3 * fs)))
+    n_sub = max(1, int(np.ceil((1e6 / fs) / params.subsample_us)))
+    shift = max(1, int(round(params.anchor_shift_ms * 1e-3 * fs)))
+    pre = int(round(params.quant_pre_ms * 1e-3 * fs))
+    post = int(round(params.quant_post_ms * 1e-3 * fs))
+    res.wide_pre = pre
+    guard = int(round(params.clip_guard_ms * 1e-3 * fs))
+    rng = np.random.default_rng(_SEED)
+
+    # 1. statistics
+    lo_v, hi_v = np.inf, -np.inf
+    mads, weights, sq, n_tot = [], [], 0.0, 0
+    for ch in source.chunks():
+        core = slice(ch.start - ch.offset, ch.stop - ch.offset)
+        raw = ch.raw[core]
+        if raw.size == 0:
+            continue
+        lo_v, hi_v = min(lo_v, float(raw.min())), max(hi_v, float(raw.max()))
+        mads.append(float(np.median(np.abs(ch.det[core]))) / 0.6745)
+        weights.append(raw.size)
+        w = ch.wide[core].astype(np.float64)
+        sq += float((w * w).sum())
+        n_tot += raw.size
+    if n_tot == 0:
+        return res
+    sigma = float(np.average(mads, weights=weights))
+    res.noise_sd_uv = sigma
+    res.signal_rms_uv = float(np.sqrt(sq / n_tot))
+    thr = params.detect_k * sigma
+    res.threshold_uv = thr
+    if not sigma > 0:
+        return res
+
+    # 2. candidates
+    reservoir = _Reservoir(params.max_cluster_events, rng)
+    win = max(1, int(round(params.activity_window_ms * 1e-3 * fs)))
+    active_windows = set()
+    n_invalid = 0
+    n_cand = 0
+    for ch in source.chunks():
+        valid = clip_mask(ch.raw, lo_v, hi_v, params.clip_run, guard)
+        core = slice(ch.start - ch.offset, ch.stop - ch.offset)
+        n_invalid += int((valid[core] == 0).sum())
+        peaks = detect_peaks(ch.det, thr, dead, valid)
+        pos = peaks + ch.offset
+        keep = (pos >= ch.start) & (pos < ch.stop)
+        for q, p in zip(peaks[keep], pos[keep]):
+            n_cand += 1
+            active_windows.add(int(p // win))
+            w = _window(ch.det, int(q), half2, half2)
+            if w is not None:
+                reservoir.add(np.array(w, dtype=np.float32))
+    res.n_candidates = n_cand
+    res.clipped_fraction = n_invalid / max(1, source.n)
+    res.active_s = len(active_windows) * win / fs
+    if not reservoir.items:
+        return res
+
+    # 3. clustering
+    long_t = _cluster(np.array(reservoir.items), half, sigma, thr, params, fs)
+    if not long_t:
+        return res
+
+    # 4-5. peeling and refinement
+    rounds = 1 + max(1, params.n_refine)
+    offsets = np.zeros(len(long_t), dtype=np.float64)
+    for r in range(rounds):
+        final = r == rounds - 1
+        T, anchors = _prepare_templates(long_t, half, n_sub, params)
+        K = len(long_t)
+        det_res = [_Reservoir(params.max_template_avg, rng) for _ in range(K)]
+        wide_res = [_Reservoir(params.max_template_avg, rng) for _ in range(K)]
+        pos_all: list[list[float]] = [[] for _ in range(K)]
+        time_all: list[list[float]] = [[] for _ in range(K)]
+        score_all: list[list[float]] = [[] for _ in range(K)]
+        n_unassigned = 0
+        for ch in source.chunks():
+            valid = clip_mask(ch.raw, lo_v, hi_v, params.clip_run, guard)
+            resid = ch.det.copy()
+            starts, units, subs, scores = peel(
+                resid, T, n_sub, anchors, thr, dead, shift, params.accept_frac,
+                params.n_passes, valid, params.residual_tol,
+            )
+            if final:
+                left = detect_peaks(resid, thr, dead, valid) + ch.offset
+                n_unassigned += int(((left >= ch.start) & (left < ch.stop)).sum())
+            posf = starts + half + subs / n_sub  # event position in chunk samples
+            for pf, u, sc in zip(posf, units, scores):
+                pc = pf + ch.offset
+                if not ch.start <= pc < ch.stop:
+                    continue
+                qi = int(round(pf))
+                pos_all[u].append(pc)
+                score_all[u].append(float(sc))
+                w = _window(ch.det, qi, half2, half2)
+                if w is not None:
+                    det_res[u].add(np.array(w, dtype=np.float32))
+                ww = _window(ch.wide, qi, pre, post)
+                if ww is not None:
+                    wide_res[u].add(np.array(ww, dtype=np.float32))
+                if final:
+                    time_all[u].append((pc + offsets[u]) / fs)
+        gap = params.duplicate_ms * 1e-3 * fs
+        for u in range(K):
+            keep_i = _dedupe(np.asarray(pos_all[u]), np.asarray(score_all[u]), gap)
+            n_unassigned += len(pos_all[u]) - keep_i.size
+            pos_all[u] = [pos_all[u][i] for i in keep_i]
+            score_all[u] = [score_all[u][i] for i in keep_i]
+            if final:
+                time_all[u] = [time_all[u][i] for i in keep_i]
+        if final and K > 1:
+            # last chance for a unit split in two: join trains that one neuron could fire
+            big = [u for u in range(K) if len(pos_all[u]) >= params.min_discharges]
+            if len(big) > 1:
+                root = _train_merge([long_t[u] for u in big],
+                                    [np.asarray(pos_all[u]) for u in big], half, fs, params,
+                                    return_groups=True)
+                for k, u in enumerate(big):
+                    rep = big[root[k]]
+                    if rep != u:
+                        pos_all[rep] += pos_all[u]
+                        score_all[rep] += score_all[u]
+                        time_all[rep] += time_all[u]
+                        pos_all[u], score_all[u], time_all[u] = [], [], []
+                for u in big:
+                    keep_i = _dedupe(np.asarray(pos_all[u]), np.asarray(score_all[u]), gap)
+                    n_unassigned += len(pos_all[u]) - keep_i.size
+                    pos_all[u] = [pos_all[u][i] for i in keep_i]
+                    score_all[u] = [score_all[u][i] for i in keep_i]
+                    time_all[u] = [time_all[u][i] for i in keep_i]
+        counts = np.array([len(p) for p in pos_all])
+        keep = np.flatnonzero(counts >= params.min_discharges)
+        wide_t = []
+        for u in range(K):
+            if wide_res[u].items:
+                wide_t.append(np.median(np.array(wide_res[u].items), axis=0))
+            else:
+                wide_t.append(None)
+        if not final:
+            new_long, new_off, new_pos = [], [], []
+            for u in keep:
+                if not det_res[u].items or wide_t[u] is None:
+                    continue
+                new_long.append(np.median(np.array(det_res[u].items), axis=0).astype(np.float32))
+                wt = wide_t[u]
+                base = np.median(np.concatenate([wt[:pre // 4 + 1], wt[-(post // 4 + 1):]]))
+                new_off.append(_peak_offset(wt - base, pre))
+                new_pos.append(np.sort(np.asarray(pos_all[u])))
+            ids = _train_merge(new_long, new_pos, half, fs, params)
+            # refined templates of one unit split in two converge: merge by shape too
+            merged = _merge([[new_long[i], new_pos[i].size, i] for i in ids], half, sigma, params)
+            ids = [m[2] for m in merged]
+            new_long = [new_long[i] for i in ids]
+            new_off = [new_off[i] for i in ids]
+            long_t = new_long
+            offsets = np.array(new_off, dtype=np.float64)
+            if not long_t:
+                return res
+            continue
+        res.n_unassigned = n_unassigned + int(counts[counts < params.min_discharges].sum())
+        for u in keep:
+            items = np.array(wide_res[u].items)
+            if items.shape[0] == 0:
+                continue
+            mad = np.median(np.abs(items - np.median(items, axis=0)), axis=0) * 1.4826
+            tnoise = float(np.median(mad)) * 1.2533 / np.sqrt(items.shape[0])
+            order = np.argsort(time_all[u])
+            res.units.append(
+                UnitTrain(
+                    times_s=np.asarray(time_all[u])[order],
+                    det_template=long_t[u][half : half + 2 * half + 1].copy(),
+                    wide_template=wide_t[u].astype(np.float32),
+                    n_averaged=int(items.shape[0]),
+                    template_noise_uv=tnoise,
+                    scores=np.asarray(score_all[u], dtype=np.float32)[order],
+                )
+            )
+    return res
