@@ -17,6 +17,8 @@ def add_read_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--muscle", default=None, help="muscle of the channels (catalog name, e.g. APB)")
     p.add_argument("--side", default=None, choices=["L", "R"], help="side")
     p.add_argument("--channels", default=None, metavar="A,B", help="channels to analyse (default: all signal channels)")
+    p.add_argument("--stream", default=None, metavar="S",
+                   help="signal stream (name or index) of files with several")
     g = p.add_argument_group("epoched arrays")
     g.add_argument("--fs", type=float, default=None, help="sampling rate (Hz)")
     g.add_argument("--stim-sample", type=int, default=None, dest="stim_sample", help="0-based stimulus sample")
@@ -36,7 +38,7 @@ def add_read_options(p: argparse.ArgumentParser) -> None:
 
 def read_options_from(args: argparse.Namespace) -> dict:
     """The ``motorsign.io.read`` keyword arguments given on the command line."""
-    opts = {k: getattr(args, k) for k in ("fs", "stim_sample", "variable", "units", "layout")
+    opts = {k: getattr(args, k) for k in ("stream", "fs", "stim_sample", "variable", "units", "layout")
             if getattr(args, k, None) is not None}
     return opts
 
@@ -80,5 +82,5 @@ def open_recording(path, read_options: dict | None, channels=None):
 
     opts = dict(read_options or {})
     if isinstance(channels, str):
-        channels = [c for c in channels.split(",") if c]
+        channels = [c.strip() for c in channels.split(",") if c.strip()]
     return read(path, **opts), channels

@@ -21,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--nerve", default=None, metavar="DIR", help="'nerve' result folder (F-wave method)")
     g.add_argument("--root", default=None, metavar="DIR", help="root-stimulation 'mep' result folder (root method)")
     g.add_argument("--channel", default=None, help="channel to use when a result has several")
+    g.add_argument("--nerve-channel", default=None, dest="nerve_channel",
+                   help="channel of the nerve result when it differs from --channel")
     g.add_argument("--mep-statistic", default="min", choices=["min", "median"], dest="mep_statistic",
                    help="MEP onset over trials (default min: the shortest)")
     n = parser.add_argument_group("from numbers")
@@ -50,10 +52,15 @@ def run(args: argparse.Namespace) -> int:
     from motorsign.evoked.cmct import cmct_from_results, compute_cmct
     from motorsign.outputs import to_jsonable, write_json
 
+    if args.mep is None and (args.nerve is not None or args.root is not None):
+        flag = "--nerve" if args.nerve is not None else "--root"
+        raise ConfigError(f"{flag} DIR goes with --mep DIR (the cortical mep result); with numbers give "
+                          "--mep-latency, --f-latency and --m-latency (or --root-latency)")
     if args.mep is not None:
         if args.mep_latency is not None:
             raise ConfigError("give either --mep DIR or --mep-latency MS, not both")
         res = cmct_from_results(args.mep, args.nerve, root_dir=args.root, channel=args.channel,
+                                nerve_channel=args.nerve_channel,
                                 muscle=args.muscle, condition=args.condition, norms=args.norms,
                                 mep_statistic=args.mep_statistic)
     elif args.mep_latency is not None:

@@ -49,6 +49,10 @@ def _intensities(value):
 
     text = str(value)
     p = Path(text)
+    looks_like_file = "," not in text and not text.strip().replace(".", "", 1).replace("-", "", 1).isdigit()
+    if looks_like_file and not p.is_file():
+        raise InputError("--intensities file not found (give a file with one value per line, or "
+                         "comma-separated numbers)", p)
     if p.is_file():
         try:
             text = p.read_text(encoding="utf-8")
@@ -116,6 +120,7 @@ def execute(path, out_dir, *, muscle=None, side=None, channels=None, read_option
         "pulse": pulse,
         "method": mep_opts.method,
         "channels": summarize(table, windows),
+        "warnings": list(rec.warnings),  # e.g. units that are not a voltage: amplitudes unscaled
     }
     write_json(out / "summary.json", summary)
     return summary

@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="smallest F-wave peak-to-peak (default 20 µV)")
     g.add_argument("--method", default=None,
                    choices=("threshold", "crossing", "derivative", "cusum", "tkeo", "extrapolation", "consensus"),
-                   help="onset method (default consensus)")
+                   help="onset method (default extrapolation, falling back to consensus in the trials "
+                        "where it fails)")
 
 
 def execute(path, out_dir, *, muscle=None, side=None, channels=None, read_options: dict | None = None,
@@ -91,7 +92,8 @@ def execute(path, out_dir, *, muscle=None, side=None, channels=None, read_option
     cols = list(RESPONSE_COLUMNS) + [c for c in table.columns if c not in RESPONSE_COLUMNS]
     write_csv(out / "responses.csv", table, columns=cols)
     summary = {"recording": str(path), "trigger": trigger, "method": nopts.method,
-               "channels": summarize_nerve(table)}
+               "channels": summarize_nerve(table),
+               "warnings": list(rec.warnings)}  # e.g. units that are not a voltage: amplitudes unscaled
     write_json(out / "summary.json", summary)
     return summary
 

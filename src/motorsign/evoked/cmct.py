@@ -157,6 +157,11 @@ def compute_cmct(*, mep_latency_ms: float | None, f_latency_ms: float | None = N
     }
 
 
+#: keys a channel of each result's summary.json must have (a wrong folder is refused, not
+#: read as "no MEP", which would call the CMCT abnormal)
+_RESULT_KEYS = {"mep": ("n_present", "onset_ms_min"), "nerve": ("m_onset_ms", "f_min_latency_ms")}
+
+
 def _summary(folder: str | os.PathLike, what: str) -> dict:
     p = Path(folder)
     f = p / "summary.json" if p.is_dir() else p
@@ -166,9 +171,14 @@ def _summary(folder: str | os.PathLike, what: str) -> dict:
         obj = json.loads(f.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise InputError(f"summary.json is not valid JSON ({exc})", f) from exc
-    chans = obj.get("channels")
+    chans = obj.get("channels") if isinstance(obj, dict) else None
     if not isinstance(chans, dict) or not chans:
         raise InputError(f"summary.json has no channels: not a {what} result", f)
+    keys = _RESULT_KEYS[what]
+    bad = [ch for ch, v in chans.items() if not isinstance(v, dict) or not all(k in v for k in keys)]
+    if bad:
+        raise InputError(f"summary.json of channel {bad[0]!r} lacks {', '.join(keys)}: not a {what} "
+                         "result folder", f)
     return chans
 
 
@@ -201,8 +211,10 @@ def cmct_from_results(mep_dir, nerve_dir=None, *, root_dir=None, channel: str | 
     root_dir : path-like | None
         ``mep`` result folder of root stimulation (root method).
     channel, nerve_channel : str | None
-        Channels to use when the results have several (nerve defaults to
-        ``channel``).
+        Channels to use when the results have several: ``channel`` for the
+        mep result (and the nerve/root one when it has that channel too),
+        ``nerve_channel`` for the nerve result; otherwise its only channel,
+        or the one of the mep channel's muscle.
     muscle, condition, norms :
         Norm lookup (muscle defaults to the result's muscle).
     mep_statistic : str
@@ -226,12 +238,17 @@ def cmct_from_results(mep_dir, nerve_dir=None, *, root_dir=None, channel: str | 
     src = {"mep": str(mep_dir), "mep_channel": ch}
     cmap = None
     if root_dir is not None:
-        rch, root = _pick(_summary(root_dir, "mep"), channel, muscle, root_dir, "root mep")
+        rchans = _summary(root_dir, "mep")
+        rch, root = _pick(rchans, channel if channel in rchans else None, muscle, root_dir, "root mep")
         r = root.get(key)
         kwargs["root_latency_ms"] = math.nan if r is None else float(r)
         src.update(root=str(root_dir), root_channel=rch)
     elif nerve_dir is not None:
-        nch, nerve = _pick(_summary(nerve_dir, "nerve"), nerve_channel or channel, muscle, nerve_dir, "nerve")
+        nchans = _summary(nerve_dir, "nerve")
+        want = nerve_channel
+        if want is None and channel is not None and channel in nchans:
+            want = channel  # the same channel name in both results
+        nch, nerve = _pick(nchans, want, muscle, nerve_dir, "nerve")
         f = nerve.get("f_min_latency_ms")
         m = nerve.get("m_onset_ms")
         kwargs["f_latency_ms"] = math.nan if f is None else float(f)

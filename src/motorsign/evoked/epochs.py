@@ -106,9 +106,12 @@ def signal_channels(recording: Recording, trigger: str | None, channels=None) ->
     if trigger and str(trigger).lower().startswith("analog:"):
         body = str(trigger)[len("analog:"):]
         skip = body if body in recording.channel_names else body.rsplit(":", 1)[0]
+        if skip not in recording.channel_names and skip.isdigit() and int(skip) < recording.n_channels:
+            skip = recording.channel_names[int(skip)]  # the channel given by its index
     idx = [i for i, c in enumerate(recording.channels) if c.kind == "emg" and c.name != skip]
     if not idx:
-        raise InputError("the recording has no signal channel to analyse", recording.path)
+        why = f" (channel {skip!r} is the trigger)" if skip in recording.channel_names else ""
+        raise InputError(f"the recording has no signal channel to analyse{why}", recording.path)
     return idx
 
 
@@ -209,9 +212,7 @@ def make_epochs(
         idx = list(recording.channel_index(channels))
     names = [recording.channels[i].name for i in idx]
     stims = find_stimuli(recording, trigger)
-    epoched = all(e.source == "epoch" for e in stims) or (
-        recording.n_segments > 1 and len({e.segment for e in stims}) == len(stims))
-    if epoched:
+    if _is_epoched(recording, stims, fs):
         return _epochs_from_segments(recording, stims, idx, names, fs)
     if pre_ms <= 0 or post_ms <= 0:
         raise ConfigError(f"epoch span must be positive (pre {pre_ms} ms, post {post_ms} ms)")
@@ -283,6 +284,22 @@ def make_epochs(
         stim_offset=np.array([r[4] * fs - round(r[4] * fs) for r in rows]),
         meta={"pulse": pulse, "burst_gap_ms": gap_s * 1000.0, "pre_ms": pre_ms, "post_ms": post_ms},
     )
+
+
+def _is_epoched(recording: Recording, stims: list[Event], fs: float) -> bool:
+    """Whether every segment is one trial (cut whole) rather than a stretch to cut epochs from.
+
+    Epoched arrays (stimulus events of source ``"epoch"``) are; so are
+    multi-segment files (episodic ABF/WinWCP sweeps) with exactly one stimulus
+    per segment at the same sample of every segment. Segments with their one
+    stimulus at different samples are continuous runs (several recording
+    blocks): epochs are cut around the stimuli as in a one-segment file.
+    """
+    if stims and all(e.source == "epoch" for e in stims):
+        return True
+    if recording.n_segments < 2 or len({e.segment for e in stims}) != len(stims):
+        return False
+    return len({int(round(e.time_s * fs)) for e in stims}) == 1
 
 
 def _epochs_from_segments(recording: Recording, stims: list[Event], idx, names, fs) -> Epochs:

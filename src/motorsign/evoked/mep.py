@@ -162,6 +162,9 @@ class MepOptions:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ConfigError(f"MEP option {name} must be positive, got {v!r}")
+        v = self.amplitude_floor_uv
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+            raise ConfigError(f"MEP option amplitude_floor_uv (--floor-uv) must be >= 0 µV, got {v!r}")
         return self
 
 
@@ -422,6 +425,7 @@ def analyze_meps(recording, trigger: str | None = None, *, channels=None, muscle
         df["preactivated"] = (flags & K.FLAG_BITS["preactivated"]) > 0
         df["measured"] = measured
         df["n_pulses"] = ep.n_pulses
+        df["segment"] = ep.segment  # trigger_time_s is counted from this segment's start
         df["intensity"] = intensities if intensities is not None else np.nan
         frames.append(df)
     table = pd.concat(frames, ignore_index=True)

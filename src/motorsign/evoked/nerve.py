@@ -29,7 +29,7 @@ import numpy as np
 from motorsign.errors import ConfigError
 from motorsign.evoked.mep import MepOptions, channel_muscle, measure_epochs
 from motorsign.evoked.onset import FLAG_BITS, flags_to_text
-from motorsign.evoked.tables import MepWindow, load_windows
+from motorsign.evoked.tables import MepWindow, load_windows, window_row
 from motorsign.signal.artifact import ArtifactOptions
 
 __all__ = ["NerveOptions", "RESPONSE_COLUMNS", "F_WINDOWS", "analyze_nerve", "summarize_nerve",
@@ -106,7 +106,7 @@ class NerveOptions:
 def _windows(muscle: str | None, o: NerveOptions):
     region = "any"
     if muscle:
-        w = load_windows().get(muscle.lower())
+        w = window_row(muscle, load_windows())
         if w is not None and w.region:
             region = w.region
     m_lo, m_hi, f_lo, f_hi = F_WINDOWS.get(region, F_WINDOWS["any"])
@@ -234,8 +234,12 @@ def analyze_nerve(recording, trigger: str | None = None, *, channels=None, muscl
             fallback |= miss & np.isfinite(r["onset_ms"])
         # baseline-to-peak of the M-wave: the largest deflection of its first phase
         m_bp = _first_phase_peak(ep, ci, mres, fs)
-        measured = ep.complete.copy()
-        flags = np.where(measured, 0, FLAG_BITS["not_measured"] | FLAG_BITS["epoch_truncated"])
+        flags = np.where(ep.complete, 0, FLAG_BITS["not_measured"] | FLAG_BITS["epoch_truncated"])
+        # no baseline (stimulus at the start of the sweep): nothing is measured, and an F-wave
+        # not found there is not an absent F-wave
+        no_base = ((mres["flags"] | fres["flags"]) & FLAG_BITS["no_baseline"]) > 0
+        flags = flags | np.where(no_base, FLAG_BITS["no_baseline"] | FLAG_BITS["not_measured"], 0)
+        measured = ep.complete & ~no_base
         flags = flags | (fres["flags"] & (FLAG_BITS["saturated"] | FLAG_BITS["methods_disagree"]))
         flags = flags | (mres["flags"] & (FLAG_BITS["saturated"] | FLAG_BITS["artifact_long"]))
         flags = flags | np.where(fallback, FLAG_BITS["onset_fallback"], 0)
@@ -261,6 +265,7 @@ def analyze_nerve(recording, trigger: str | None = None, *, channels=None, muscl
             "f_latency_ms": np.where(f_present, fres["onset_ms"], np.nan),
             "f_amplitude_uv": np.where(f_present, fres["peak_to_peak_uv"], np.nan),
             "trigger_time_s": ep.trigger_time_s,
+            "segment": ep.segment,  # trigger_time_s is counted from this segment's start
             "m_present": mres["present"] & measured,
             "m_peak_to_peak_mv": np.where(measured & mres["present"], mres["peak_to_peak_uv"] / 1000.0, np.nan),
             "m_duration_ms": np.where(measured, mres["duration_ms"], np.nan),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import math
 import os
 from dataclasses import dataclass
@@ -16,7 +17,9 @@ from importlib import resources
 
 from motorsign.errors import ConfigError, InputError
 
-__all__ = ["MepWindow", "Norm", "mep_window", "load_windows", "load_norms", "find_norm"]
+__all__ = ["MepWindow", "Norm", "mep_window", "window_row", "load_windows", "load_norms", "find_norm"]
+
+log = logging.getLogger(__name__)
 
 WINDOW_COLUMNS = ("muscle", "onset_min_ms", "onset_max_ms", "response_end_ms")
 NORM_COLUMNS = ("muscle", "measure", "mean", "sd", "uln", "source")
@@ -87,13 +90,15 @@ def _read_table(path: str | os.PathLike | None, packaged: str, required: tuple[s
     return rows
 
 
-def _num(value: str | None) -> float:
+def _num(value: str | None, column: str = "", where=None) -> float:
+    """A table cell as a float; empty -> NaN; anything else that is not a number is an error."""
     if value is None or str(value).strip() == "":
         return math.nan
     try:
         return float(value)
     except ValueError:
-        return math.nan
+        raise InputError(f"column {column or '?'}: {value!r} is not a number (use a decimal point)",
+                         where) from None
 
 
 def load_windows(path: str | os.PathLike | None = None) -> dict[str, MepWindow]:
@@ -110,10 +115,14 @@ def load_windows(path: str | os.PathLike | None = None) -> dict[str, MepWindow]:
         Keyed by lower-cased muscle name (``"default"`` included).
     """
     out = {}
+    where = path or "motorsign/data/mep_windows.csv"
     for r in _read_table(path, "mep_windows.csv", WINDOW_COLUMNS):
-        w = MepWindow(r["muscle"], _num(r["onset_min_ms"]), _num(r["onset_max_ms"]),
-                      _num(r["response_end_ms"]), r.get("source", "") or "", r.get("region", "") or "",
-                      _num(r.get("typical_onset_min_ms")), _num(r.get("typical_onset_max_ms")))
+        def num(col, r=r):
+            return _num(r.get(col), col, where)
+
+        w = MepWindow(r["muscle"], num("onset_min_ms"), num("onset_max_ms"),
+                      num("response_end_ms"), r.get("source", "") or "", r.get("region", "") or "",
+                      num("typical_onset_min_ms"), num("typical_onset_max_ms"))
         if not (w.onset_min_ms < w.onset_max_ms <= w.response_end_ms):
             raise InputError(f"window of {w.muscle!r} is not ordered (min < max <= end)",
                              path or "motorsign/data/mep_windows.csv")
@@ -145,7 +154,52 @@ def mep_window(muscle: str | None, window: tuple[float, float] | None = None, *,
             raise ConfigError(f"--window must be two increasing non-negative ms values, got {window}")
         return MepWindow(muscle or "custom", lo, hi, hi + 20.0, "--window")
     rows = load_windows(table)
-    return rows.get((muscle or "default").lower(), rows["default"])
+    row = window_row(muscle, rows)
+    if row is None:
+        if muscle:
+            log.warning("no MEP window for muscle %r (table %s): the default window %g-%g ms is used",
+                        muscle, table or "mep_windows.csv", rows["default"].onset_min_ms,
+                        rows["default"].onset_max_ms)
+        return rows["default"]
+    return row
+
+
+def window_row(muscle: str | None, rows: dict[str, MepWindow]) -> MepWindow | None:
+    """The window-table row of a muscle, by its name or any catalog name/alias of it.
+
+    ``tibialis_anterior`` finds the ``TA`` row, ``flexor_carpi_radialis`` the
+    ``FCR`` row (the muscle catalog of :mod:`motorsign.fusion.catalog` gives
+    the aliases). None when the muscle has no row.
+    """
+    key = table_key(muscle, [k for k in rows if k != "default"])
+    return None if key is None else rows[key]
+
+
+def table_key(muscle: str | None, keys) -> str | None:
+    """Which of a table's lower-cased muscle ``keys`` names ``muscle``.
+
+    The muscle itself (case-insensitive), else its catalog canonical name or
+    one of its aliases; None when none is in the table.
+    """
+    if not muscle:
+        return None
+    keys = set(keys)
+    key = str(muscle).strip().lower()
+    if key in keys:
+        return key
+    try:
+        from motorsign.fusion.catalog import load_catalog
+
+        m = load_catalog().find(muscle)
+    except Exception as exc:  # the catalog is a convenience here, never a failure
+        log.debug("muscle catalog unavailable: %s", exc)
+        return None
+    if m is None:
+        return None
+    for name in (m.name, *m.aliases):
+        if name.lower() in keys:
+            return name.lower()
+    return None
 
 
 def load_norms(path: str | os.PathLike | None = None) -> list[Norm]:
@@ -162,9 +216,13 @@ def load_norms(path: str | os.PathLike | None = None) -> list[Norm]:
     list of Norm
     """
     out = []
+    where = path or "motorsign/data/evoked_norms.csv"
     for r in _read_table(path, "evoked_norms.csv", NORM_COLUMNS):
-        out.append(Norm(r["muscle"], r["measure"], r.get("condition", "") or "", _num(r["mean"]),
-                        _num(r["sd"]), _num(r["uln"]), _num(r.get("lln")), r.get("source", "") or ""))
+        def num(col, r=r):
+            return _num(r.get(col), col, where)
+
+        out.append(Norm(r["muscle"], r["measure"], r.get("condition", "") or "", num("mean"),
+                        num("sd"), num("uln"), num("lln"), r.get("source", "") or ""))
     return out
 
 
@@ -191,7 +249,12 @@ def find_norm(muscle: str | None, measure: str, *, condition: str | None = None,
     """
     if muscle is None:
         return None
-    rows = [n for n in load_norms(path) if n.muscle.lower() == muscle.lower() and n.measure == measure]
+    norms = [n for n in load_norms(path) if n.measure == measure]
+    rows = [n for n in norms if n.muscle.lower() == muscle.lower()]
+    if not rows:  # a catalog alias (abductor_pollicis_brevis for APB)
+        key = table_key(muscle, {n.muscle.lower() for n in norms})
+        if key is not None:
+            rows = [n for n in norms if n.muscle.lower() == key]
     if condition:
         narrowed = [n for n in rows if condition.lower() in n.condition.lower()]
         rows = narrowed or rows

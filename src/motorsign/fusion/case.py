@@ -195,8 +195,36 @@ def _schema_error_message(err) -> str:
         if err.validator_value and all("required" in s for s in err.validator_value):
             need = " or ".join(repr(s["required"][0]) for s in err.validator_value)
             return f"{where}: needs {need}"
+        accepted = _accepted_values(err.validator_value)
+        if accepted:
+            near = []
+            if isinstance(err.instance, (str, int, float)) and not isinstance(err.instance, bool):
+                strs = [x for x in accepted if isinstance(x, str)]
+                near = difflib.get_close_matches(str(err.instance), strs, n=1, cutoff=0.5)
+                if not near and isinstance(err.instance, int) and f"{err.instance}+" in strs:
+                    near = [f"{err.instance}+"]
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            return (f"{where}: {err.instance!r} is not accepted{hint}; accepted: "
+                    + ", ".join(x if isinstance(x, str) else json.dumps(x) for x in accepted))
         return f"{where}: {err.instance!r} is not valid ({best.message})"
     return f"{where}: {err.message}"
+
+
+def _accepted_values(branches) -> list:
+    """The values a oneOf/anyOf of enums and simple types accepts (empty when not that simple)."""
+    out: list = []
+    for b in branches or ():
+        if not isinstance(b, dict):
+            return []
+        if "enum" in b:
+            out.extend(b["enum"])
+        elif b.get("type") == "boolean" or b.get("type") == ["boolean"]:
+            out.extend([True, False])
+        elif b.get("type") == "null":
+            out.append(None)
+        else:
+            return []
+    return out
 
 
 def _validate_schema(data: Any, source: str | None) -> None:
@@ -218,6 +246,9 @@ def _read(case: dict | str | PathLike) -> tuple[dict, str | None, Path]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read case file ({exc.strerror})", path) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"case file is not UTF-8 text (byte {exc.start}): save it as UTF-8 JSON",
+                         path) from exc
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -290,6 +321,7 @@ def load_case(
         if source and exc.path is None:
             raise ConfigError(exc.message, source) from None
         raise
+    warnings.extend(_contradictions(clinical, emg))
     for f in emg:
         if f.muscle.region == "thoracic" and not f.muscle.counts_for_thoracic_emg:
             warnings.append(
@@ -306,6 +338,46 @@ def load_case(
         catalog=catalog,
         warnings=warnings,
     )
+
+
+def _contradictions(clinical: list[ClinicalFinding], emg: list[EmgFinding]) -> list[str]:
+    """Warnings for findings of one place that contradict each other.
+
+    Two EMG entries of the same muscle and side where one says yes and the
+    other no to fibrillations/PSWs, fasciculations or chronic neurogenic
+    change; a clinical sign recorded present and absent in the same muscle (or
+    region, without a muscle) and side. Nothing is dropped: each finding
+    counts as stated (two samples of one muscle can differ), but the reader
+    is told.
+    """
+    out: list[str] = []
+    by_muscle: dict[tuple[str, str | None], list[EmgFinding]] = {}
+    for f in emg:
+        by_muscle.setdefault((f.muscle.name, f.side), []).append(f)
+    for (name, side), group in by_muscle.items():
+        if len(group) < 2:
+            continue
+        clash = []
+        for label, get in (("fib/PSW", lambda f: f.fib_psw_present), ("fasciculations", lambda f: f.fasciculations),
+                           ("chronic neurogenic change", lambda f: f.chronic_neurogenic)):
+            vals = {get(f) for f in group} - {None}
+            if vals == {True, False}:
+                clash.append(label)
+        if clash:
+            # one warning per finding, naming only its own id (ids may be renamed freely)
+            for f in group:
+                out.append(f"{f.id}: contradicts another EMG entry of {name}{' ' + side if side else ''} "
+                           f"({', '.join(clash)} present in one, absent in another); each is counted as stated")
+    by_sign: dict[tuple, list[ClinicalFinding]] = {}
+    for c in clinical:
+        place = c.muscle.name if c.muscle is not None else c.region
+        by_sign.setdefault((c.sign, place, c.side), []).append(c)
+    for (sign, place, side), group in by_sign.items():
+        if len({c.present for c in group}) == 2:
+            for c in group:
+                out.append(f"{c.id}: {sign} recorded both present and absent in {place}"
+                           f"{' ' + side if side else ''}; the present one counts")
+    return out
 
 
 def _muscle(name: str, where: str, catalog: Catalog) -> Muscle:
@@ -384,6 +456,7 @@ _TMS_KEYS = (
     "mep_present", "cmct_ms", "cmct_uln_ms", "cmct_abnormal", "mep_cmap_ratio",
     "mep_cmap_ratio_lln", "threshold_abnormal", "sici_abnormal", "triple_stimulation_abnormal",
     "norm_source", "mep_onset_ms_min", "mep_peak_to_peak_uv_median", "cmap_amplitude_mv",
+    "cmap_peak_to_peak_mv",
 )
 
 

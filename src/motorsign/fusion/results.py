@@ -10,9 +10,11 @@ folders follow the output contract of DESIGN.md:
   (``neurogenic`` -> chronic neurogenic change);
 * ``mep``: ``summary.json`` -> ``channels.NAME.n_trials`` / ``n_present``
   (no MEP in any trial -> absent MEP);
-* ``nerve``: ``summary.json`` -> ``cmap_amplitude_mv``; with an mep result of
-  the same entry it gives the MEP/CMAP amplitude ratio
-  (``peak_to_peak_uv_median / (1000 * cmap_amplitude_mv)``);
+* ``nerve``: ``summary.json`` -> ``cmap_amplitude_mv`` (baseline-to-peak) and
+  ``cmap_peak_to_peak_mv``; with an mep result of the same entry it gives the
+  MEP/CMAP amplitude ratio, peak-to-peak over peak-to-peak
+  (``peak_to_peak_uv_median / (1000 * cmap_peak_to_peak_mv)``, falling back to
+  ``cmap_amplitude_mv`` when the nerve result has no peak-to-peak value);
 * ``cmct``: a JSON file (or a folder holding ``cmct.json``) with ``cmct_ms``,
   ``uln_ms``, ``abnormal``, ``norm_source``.
 
@@ -174,7 +176,17 @@ def _pick_channels(
     def side_ok(ch: dict) -> bool:
         return side is None or ch.get("side") in (None, side)
 
-    if len(chans) == 1 or (
+    if len(chans) == 1:
+        (name, ch), = chans.items()
+        m = named.get(name)
+        if target is not None and m is not None and m.name != target.name:
+            raise InputError(f"{where}: the result's only channel {name!r} is {m.name}, not {target.name}; "
+                             "name it with \"channel\" to use it anyway", file)
+        if side is not None and ch.get("side") not in (None, side):
+            raise InputError(f"{where}: the result's only channel {name!r} is side {ch.get('side')}, not "
+                             f"{side}; name it with \"channel\" to use it anyway", file)
+        return list(chans.items())
+    if (
         len(named) == len(chans)
         and len({m.name if m else None for m in named.values()}) == 1
         and None not in named.values()
@@ -364,16 +376,22 @@ def tms_fields_from(entry: dict, base_dir: Path, catalog: Catalog, where: str) -
                 out["mep_peak_to_peak_uv_median"] = max(amps)
                 out["_sources"]["mep_peak_to_peak_uv_median"] = tag
         else:
-            cmaps = [_finite(ch.get("cmap_amplitude_mv")) for _, ch in picked]
-            cmaps = [c for c in cmaps if c is not None]
-            if cmaps:
-                out["cmap_amplitude_mv"] = max(cmaps)
-                out["_sources"]["cmap_amplitude_mv"] = tag
-    mep_uv, cmap_mv = out.get("mep_peak_to_peak_uv_median"), out.get("cmap_amplitude_mv")
+            # nerve summaries give the CMAP baseline-to-peak (cmap_amplitude_mv) and
+            # peak-to-peak (cmap_peak_to_peak_mv); both are kept
+            for key in ("cmap_amplitude_mv", "cmap_peak_to_peak_mv"):
+                cmaps = [_finite(ch.get(key)) for _, ch in picked]
+                cmaps = [c for c in cmaps if c is not None]
+                if cmaps:
+                    out[key] = max(cmaps)
+                    out["_sources"][key] = tag
+    # MEP/CMAP amplitude ratio of the same muscle, µV / (mV * 1000): peak-to-peak over
+    # peak-to-peak (the MEP amplitude is peak-to-peak); a nerve result without the CMAP
+    # peak-to-peak falls back to its baseline-to-peak amplitude
+    cmap_key = "cmap_peak_to_peak_mv" if "cmap_peak_to_peak_mv" in out else "cmap_amplitude_mv"
+    mep_uv, cmap_mv = out.get("mep_peak_to_peak_uv_median"), out.get(cmap_key)
     if mep_uv is not None and cmap_mv is not None and cmap_mv > 0:
-        # MEP/CMAP amplitude ratio of the same muscle (both peak-to-peak), µV / (mV * 1000)
         out["mep_cmap_ratio"] = mep_uv / (cmap_mv * 1000.0)
         out["_sources"]["mep_cmap_ratio"] = (
-            f"{out['_sources']['mep_peak_to_peak_uv_median']} / {out['_sources']['cmap_amplitude_mv']}"
+            f"{out['_sources']['mep_peak_to_peak_uv_median']} / {out['_sources'][cmap_key]}"
         )
     return out

@@ -172,7 +172,10 @@ def _choose_variable(candidates: dict, variable: str | None, path: Path, all_nam
         if variable in candidates:
             return variable
         if variable in all_names:
-            raise InputError(f"variable {variable!r} is not a 1-D or 2-D numeric array", path)
+            v = all_names[variable]
+            shape = f" is {shape_str(v)}," if hasattr(v, "shape") else ""
+            raise InputError(f"variable {variable!r}{shape} not a 1-D or 2-D numeric array "
+                             "(one channel: samples x trials)", path)
         raise InputError(
             f"no variable {variable!r} in the file; numeric variables are: "
             f"{', '.join(f'{k} {shape_str(v)}' for k, v in candidates.items()) or 'none'}",
@@ -181,7 +184,9 @@ def _choose_variable(candidates: dict, variable: str | None, path: Path, all_nam
     if len(candidates) == 1:
         return next(iter(candidates))
     if not candidates:
-        raise InputError("the file holds no 1-D or 2-D numeric array", path)
+        others = [f"{k} {shape_str(v)}" for k, v in all_names.items() if hasattr(v, "shape")]
+        raise InputError("the file holds no 1-D or 2-D numeric array"
+                         + (f" (variables: {', '.join(others[:8])})" if others else ""), path)
     raise InputError(
         "the file holds several arrays; choose one with variable=/--variable: "
         + ", ".join(f"{k} {shape_str(v)}" for k, v in candidates.items()),
@@ -207,6 +212,8 @@ def _load_array(path: Path, variable: str | None):
                              f"({' '.join(str(exc).split())[:160]})", path) from exc
         if not np.issubdtype(arr.dtype, np.number):
             raise InputError(f".npy array has non-numeric dtype {arr.dtype}", path)
+        if np.issubdtype(arr.dtype, np.complexfloating):
+            raise InputError(f".npy array is complex ({arr.dtype}), not a recorded signal", path)
         return arr, None
     if ext == ".csv":
         return _load_csv(path), None
@@ -223,22 +230,45 @@ def _load_array(path: Path, variable: str | None):
 
 
 def _load_csv(path: Path) -> np.ndarray:
+    """A numeric CSV table: ``,``, ``;`` or tab separated, an optional header line, trailing
+    delimiters allowed; with ``;`` separators a ``,`` is read as the decimal mark (European
+    spreadsheet exports)."""
     with open(path, encoding="utf-8", errors="replace") as fh:
-        first = fh.readline()
-    delim = "," if "," in first else (";" if ";" in first else (None if "\t" not in first else "\t"))
-    skip = 0
-    try:
-        [float(x) for x in first.replace(";", ",").replace("\t", ",").split(",") if x.strip()]
-    except ValueError:
-        skip = 1  # a header line
-    try:
-        arr = np.loadtxt(str(path), delimiter=delim, skiprows=skip, ndmin=2, dtype=np.float64)
-    except ValueError as exc:
-        raise InputError(f"cannot read this CSV as a numeric table ({' '.join(str(exc).split())[:160]})",
-                         path) from exc
-    if arr.size == 0:
+        lines = [ln.rstrip("\r\n") for ln in fh]
+    lines = [ln for ln in lines if ln.strip()]
+    if not lines:
         raise InputError("the CSV holds no numbers", path)
-    return arr
+    probe = lines[1] if len(lines) > 1 else lines[0]  # the first line may be a header
+    delim = ";" if ";" in probe else ("\t" if "\t" in probe else ("," if "," in probe else None))
+    decimal_comma = delim in (";", "\t") and "," in probe
+
+    def fields(line: str) -> list[str]:
+        parts = line.split(delim) if delim else line.split()
+        while parts and not parts[-1].strip():  # "1,2,3," : a trailing delimiter
+            parts.pop()
+        return [p.strip().replace(",", ".") if decimal_comma else p.strip() for p in parts]
+
+    def numbers(line: str) -> list[float]:
+        return [float(v) for v in fields(line)]
+
+    start = 0
+    try:
+        numbers(lines[0])
+    except ValueError:
+        start = 1  # a header line
+    rows = []
+    for k, line in enumerate(lines[start:], start=start + 1):
+        try:
+            rows.append(numbers(line))
+        except ValueError as exc:
+            raise InputError(f"cannot read this CSV as a numeric table (line {k}: "
+                             f"{' '.join(str(exc).split())[:120]})", path) from exc
+    if not rows or not rows[0]:
+        raise InputError("the CSV holds no numbers", path)
+    widths = {len(r) for r in rows}
+    if len(widths) != 1:
+        raise InputError(f"the CSV rows have different numbers of values ({sorted(widths)[:4]})", path)
+    return np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
 
 
 def resolve_layout(shape: tuple[int, int], layout: str, stim_sample: int | None,
@@ -314,6 +344,9 @@ def read_epoched(path: Path, spec=None, *, fs: float | None = None, stim_sample:
         One segment per trial, each with a stimulus event.
     """
     side, side_path = load_sidecar(path)
+    if units is not None and not math.isfinite(units_to_uv_factor(units)):
+        # the user's own statement of the units (a sidecar's is the file's: a warning then)
+        raise InputError(f"--units {units!r} is not a voltage unit (use V, mV, uV or nV)", path)
     fs = fs if fs is not None else side.get("sampling_rate_hz")
     stim_sample = stim_sample if stim_sample is not None else side.get("stim_sample")
     variable = variable if variable is not None else side.get("variable")
@@ -362,6 +395,9 @@ def read_epoched(path: Path, spec=None, *, fs: float | None = None, stim_sample:
 
     n_trials = arr.shape[trial_axis]
     n_samples = arr.shape[1 - trial_axis]
+    if n_trials == 0 or n_samples == 0:
+        raise InputError(f"the array ({shape_str(arr.shape)}) holds "
+                         f"{'no trials' if n_trials == 0 else 'no samples'}", path)
     u = "" if units is None else str(units)
     name = var_name or path.stem
     chan = Channel(name, u, fs, units_to_uv_factor(u) if units is not None else math.nan)

@@ -9,6 +9,10 @@ A trigger spec (``--trigger SPEC``) is one of:
   kind ``trigger`` is read with the analog detector;
 * ``analog:CHANNEL[:THRESHOLD]``: rising edges on a recorded signal.
 
+When nothing matches exactly, a label, description or event channel equal to
+the spec up to whitespace and case is taken (``"S 1"`` or ``"s1"`` for
+BrainVision's ``"Stimulus/S  1"``), provided it designates one label.
+
 Analog edges: the threshold defaults to half-way between the signal's
 baseline (its median) and its top (its maximum), in the values
 :meth:`Recording.get_traces` returns (µV for voltage channels). A crossing
@@ -176,6 +180,14 @@ def resolve_trigger(recording: Recording, spec: str, **options) -> list[Event]:
 
     if spec.lower().startswith("analog:"):
         ch, thr = _split_analog(spec)
+        if thr is None and ch not in rec.channel_names and ":" in ch:
+            head, tail = ch.rsplit(":", 1)
+            if head in rec.channel_names or (head.isdigit() and int(head) < rec.n_channels):
+                raise InputError(
+                    f"trigger {spec!r}: threshold {tail!r} is not a number "
+                    "(analog:CHANNEL[:THRESHOLD], the threshold in the channel's values, µV)",
+                    rec.path,
+                )
         if ch not in rec.channel_names and not (ch.isdigit() and int(ch) < rec.n_channels):
             raise InputError(f"trigger channel {ch!r} does not exist; {listing()}", rec.path)
         evs = detect_edges(rec, int(ch) if ch not in rec.channel_names else ch, thr,
@@ -205,6 +217,12 @@ def resolve_trigger(recording: Recording, spec: str, **options) -> list[Event]:
     if by_chan:
         return _sorted(by_chan)
 
+    # the same, typed with other spacing or case ("S 1" or "s1" for BrainVision's "S  1")
+    if spec not in rec.channel_names:
+        relaxed = _relaxed_match(rec, spec)
+        if relaxed:
+            return _sorted(relaxed)
+
     # a trigger signal channel
     if spec in rec.channel_names:
         c = rec.channels[rec.channel_names.index(spec)]
@@ -216,6 +234,48 @@ def resolve_trigger(recording: Recording, spec: str, **options) -> list[Event]:
             rec.path,
         )
     raise InputError(f"trigger {spec!r} matches no event or channel; {listing()}", rec.path)
+
+
+def _squash(text: str) -> str:
+    """A label without whitespace, lower-cased (for the relaxed match)."""
+    return "".join(text.split()).lower()
+
+
+def _relaxed_match(rec: Recording, spec: str) -> list[Event]:
+    """Events whose full label, description or event channel equals ``spec`` up to spacing and case.
+
+    Tried in that order; the first level that matches must designate one label (or one event
+    channel), else the spec is ambiguous.
+
+    Raises
+    ------
+    InputError
+        When the relaxed spec matches several labels.
+    """
+    key = _squash(spec)
+    if not key:
+        return []
+    levels = (
+        lambda lab: lab,
+        lambda lab: lab.split("/", 1)[1] if "/" in lab else None,
+    )
+    for part in levels:
+        labels = sorted({e.label for e in rec.events
+                         if part(e.label) is not None and _squash(part(e.label)) == key})
+        if len(labels) > 1:
+            raise InputError(
+                f"trigger {spec!r} is ambiguous: it matches {', '.join(map(repr, labels))} "
+                "(ignoring spaces and case); give the exact label",
+                rec.path,
+            )
+        if labels:
+            log.info("%s: trigger %r read as the event label %r", rec.path, spec, labels[0])
+            return [e for e in rec.events if e.label == labels[0]]
+    chans = sorted({e.label.split("/", 1)[0] for e in rec.events
+                    if _squash(e.label.split("/", 1)[0]) == key})
+    if len(chans) == 1:
+        return [e for e in rec.events if e.label.split("/", 1)[0] == chans[0]]
+    return []
 
 
 def _sorted(evs: list[Event]) -> list[Event]:

@@ -94,25 +94,26 @@ def generate(*, seed: int = 0, muscle: str | None = None, side: str | None = Non
     """
     import pandas as pd
 
-    from motorsign.evoked.tables import load_windows
+    from motorsign.evoked.tables import load_windows, window_row
 
     rng = seed_rng(seed)
     muscle = muscle or "APB"
     side = side or "R"
-    w = load_windows().get(muscle.lower())
+    w = window_row(muscle, load_windows())
     region = w.region if w is not None and w.region else "any"
     dml0, fmin0, scale = _DEFAULTS.get(region, _DEFAULTS["any"])
-    fs = float(fs or 10000.0)
-    n_trials = int(n_trials or 20)
+    fs = 10000.0 if fs is None else float(fs)
+    n_trials = 20 if n_trials is None else int(n_trials)
     noise_uv = 5.0 if noise_uv is None else float(noise_uv)
-    dml = float(m_latency_ms or dml0)
-    m_amp = float(m_amplitude_mv or 8.0)
-    fmin = float(f_min_ms or fmin0)
+    dml = dml0 if m_latency_ms is None else float(m_latency_ms)
+    m_amp = 8.0 if m_amplitude_mv is None else float(m_amplitude_mv)
+    fmin = fmin0 if f_min_ms is None else float(f_min_ms)
     chrono = 3.0 if chronodispersion_ms is None else float(chronodispersion_ms)
     pers = 0.8 if persistence is None else float(persistence)
-    if fs < 2000 or n_trials < 1 or not 0 <= pers <= 1 or noise_uv < 0 or dml <= 0.5 or fmin <= dml:
+    if (fs < 2000 or n_trials < 1 or not 0 <= pers <= 1 or noise_uv < 0 or dml <= 0.5 or fmin <= dml
+            or m_amp <= 0):
         raise ConfigError("nerve simulation: need fs >= 2000, n_trials >= 1, 0 <= persistence <= 1, "
-                          "noise >= 0 and 0.5 < m-latency < f-min")
+                          "noise >= 0, m-amplitude > 0 and 0.5 < m-latency < f-min")
     # motoneurons: latency, shape
     mn_lat = np.sort(fmin + rng.uniform(0, chrono, n_motoneurons))
     mn_lat[0] = fmin

@@ -119,11 +119,11 @@ def generate(*, seed: int = 0, muscles: str | list[str] | None = None, side: str
     import pandas as pd
 
     rng = seed_rng(seed)
-    fs = float(fs or 5000.0)
-    n_trials = int(n_trials or 30)
+    fs = 5000.0 if fs is None else float(fs)
+    n_trials = 30 if n_trials is None else int(n_trials)
     noise_uv = 5.0 if noise_uv is None else float(noise_uv)
-    amp_min_uv = float(amp_min_uv or 200.0)
-    amp_max_uv = float(amp_max_uv or 3000.0)
+    amp_min_uv = 200.0 if amp_min_uv is None else float(amp_min_uv)
+    amp_max_uv = 3000.0 if amp_max_uv is None else float(amp_max_uv)
     absent_fraction = 0.2 if absent_fraction is None else float(absent_fraction)
     preact = float(preactivation_uv or 0.0)
     sp_mean = float(silent_period_ms or 120.0)
