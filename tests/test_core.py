@@ -109,3 +109,12 @@ def test_written_files_follow_umask(tmp_path):
     finally:
         os.umask(old)
     assert p.stat().st_mode & 0o777 == 0o644
+
+
+def test_cli_os_error_is_one_clean_line(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code = main(["cmct", "--mep-latency", "21.5", "--f-latency", "27", "--m-latency", "3.5",
+                 "--out", str(blocker / "sub" / "cmct.json")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "\n" not in err and "Errno" not in err and str(blocker) in err

@@ -137,9 +137,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         where = getattr(exc, "filename", None)
-        msg = _one_line(exc)
-        if where and str(where) not in msg:
-            msg = f"{where}: {msg}"
+        if isinstance(exc, OSError) and exc.strerror:
+            msg = f"{where}: {exc.strerror}" if where else exc.strerror
+        else:
+            msg = _one_line(exc)
+            if where and str(where) not in msg:
+                msg = f"{where}: {msg}"
         print(f"motorsign {verb}: error: {msg}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug: still one line, with a hint
