@@ -94,6 +94,10 @@ def write_json(path: str | os.PathLike, obj: Any, *, indent: int = 2) -> Path:
     return atomic_write_text(path, text + "\n")
 
 
+#: Rows of a DataFrame converted at a time by :func:`write_csv`.
+_CSV_BLOCK_ROWS = 20000
+
+
 def _fmt(value: Any) -> str:
     if value is None:
         return "NaN"
@@ -133,10 +137,15 @@ def write_csv(
     if hasattr(rows, "to_dict") and hasattr(rows, "columns"):
         if columns is None:
             columns = [str(c) for c in rows.columns]
-        rows = rows.to_dict("records")
-    rows = list(rows)
-    if columns is None:
-        columns = list(rows[0].keys()) if rows else []
+        frame = rows
+        # converted block by block: a list of dicts of a large table takes
+        # several times the table's own memory
+        rows = (r for a in range(0, len(frame), _CSV_BLOCK_ROWS)
+                for r in frame.iloc[a : a + _CSV_BLOCK_ROWS].to_dict("records"))
+    else:
+        rows = list(rows)
+        if columns is None:
+            columns = list(rows[0].keys()) if rows else []
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)

@@ -1,0 +1,580 @@
+"""``detect_spontaneous``: the whole spontaneous-activity stage.
+
+One streaming pass over the recording, chunk by chunk with margins (memory
+bounded by the chunk size), in ``n_jobs`` threads (the numba kernels release
+the GIL):
+
+1. band-pass for detection and a wide band for measuring (zero phase);
+2. robust noise (MAD) per block, threshold ``threshold_k`` x noise, both
+   polarities; one candidate per excursion;
+3. features of each candidate on the wide-band signal, a snippet for shape
+   comparison, and per-window statistics for rest/activity/artifacts.
+
+Then, on these small tables: rest/activity/artifact intervals, shape
+clustering into sources, firing statistics, classification, trains,
+grading and the summary.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numba
+import numpy as np
+
+from motorsign.errors import ConfigError, InputError
+from motorsign.signal.filters import design_sos, sosfiltfilt_nb
+from motorsign.signal.noise import block_mad_nb, nanmedian_cols_nb
+from motorsign.signal.segmentation import segment_channel, window_stats_nb
+from motorsign.spontaneous.classify import KINDS, classify_channel
+from motorsign.spontaneous.features import FEATURE_NAMES, measure_nb, snippets_nb
+from motorsign.spontaneous.grading import fib_psw_grade, grade_rule_text
+from motorsign.spontaneous.kernels import detect_excursions_nb
+from motorsign.spontaneous.params import DetectParams, make_params
+from motorsign.spontaneous.surface import SURFACE_DEFAULTS, classify_surface, grid_activity
+from motorsign.spontaneous.trains import cluster_channel, train_stats
+
+__all__ = ["DetectionResult", "detect_spontaneous", "DISCHARGE_COLUMNS", "SPONTANEOUS_KINDS"]
+
+log = logging.getLogger(__name__)
+
+#: Contract columns of ``discharges.csv`` (extra columns follow them).
+DISCHARGE_COLUMNS = (
+    "channel",
+    "time_s",
+    "kind",
+    "amplitude_uv",
+    "duration_ms",
+    "phases",
+    "initial_polarity",
+    "train_id",
+    "confidence",
+)
+EXTRA_COLUMNS = ("turns", "rise_time_ms", "area_uvms", "snr", "source_id", "segment", "state")
+
+#: Kinds counted per minute of rest (the others per minute of recording).
+SPONTANEOUS_KINDS = ("fibrillation", "positive_sharp_wave", "fasciculation", "end_plate",
+                     "complex_repetitive", "unclassified")
+
+_F = {name: i for i, name in enumerate(FEATURE_NAMES)}
+
+
+@dataclass
+class DetectionResult:
+    """What :func:`detect_spontaneous` found.
+
+    Attributes
+    ----------
+    discharges : pandas.DataFrame
+        One row per discharge: the ``discharges.csv`` contract columns, then
+        ``turns, rise_time_ms, area_uvms, snr, source_id, segment``.
+    summary : dict
+        The ``summary.json`` content: ``recording``, ``channels`` (per channel
+        ``muscle, side, duration_s, rest_s, counts, rates_per_min,
+        fib_psw_grade, fasciculation_rate_per_min, trains`` and extras), the
+        grading rule and the parameters.
+    intervals : pandas.DataFrame
+        ``channel, start_s, stop_s, kind`` with kind ``rest``, ``activity``
+        or ``artifact``.
+    """
+
+    discharges: Any
+    summary: dict
+    intervals: Any
+    params: DetectParams = field(default_factory=DetectParams)
+
+
+@dataclass
+class _ChunkOut:
+    segment: int
+    start: int
+    peaks: np.ndarray  # global sample index (segment coordinates)
+    chans: np.ndarray
+    feat: np.ndarray
+    snips: np.ndarray
+    stats: np.ndarray  # (n_windows, c, 5)
+    noise: np.ndarray  # (c,)
+
+
+class _Context:
+    def __init__(self, rec, chan_idx: np.ndarray, p: DetectParams):
+        fs = float(rec.sampling_rate_hz)
+        self.rec = rec
+        self.fs = fs
+        self.idx = chan_idx
+        self.p = p
+        lp = min(p.lowpass_hz, p.lowpass_max_fraction * fs)
+        if not 0 < p.highpass_hz < lp:
+            raise ConfigError(f"detection band {p.highpass_hz:g}-{p.lowpass_hz:g} Hz does not fit "
+                              f"a sampling rate of {fs:g} Hz")
+        self.sos_lp = design_sos(fs, lp, "lowpass", p.filter_order)
+        self.sos_hp = design_sos(fs, p.highpass_hz, "highpass", p.filter_order)
+        self.win = max(1, int(round(p.segment_window_s * fs)))
+        self.chunk = max(1, int(round(p.chunk_s / p.segment_window_s))) * self.win
+        self.margin = int(round(p.margin_s * fs))
+        self.block = max(16, int(round(p.noise_block_s * fs)))
+        self.dead = max(1, int(round(p.dead_time_ms * fs / 1000)))
+        self.search = max(1, int(round(p.peak_search_ms * fs / 1000)))
+        self.pre = int(round(p.window_pre_ms * fs / 1000))
+        self.post = int(round(p.window_post_ms * fs / 1000))
+        self.quiet = max(3, int(round(p.quiet_ms * fs / 1000)))
+        self.sn_pre = max(1, int(round(p.snippet_pre_ms * fs / 1000)))
+        self.sn_post = max(1, int(round(p.snippet_post_ms * fs / 1000)))
+        self.sn_step = max(1, int(fs // p.snippet_rate_hz))
+        self.sub = max(1, int(round(0.005 * fs)))
+        self.bl_n = max(2, int(round(p.baseline_ms * fs / 1000)))
+        self.wide = max(1, int(round(p.peak_search_wide_ms * fs / 1000)))
+        self.neg_win = max(1, int(round(p.psw_neg_window_ms * fs / 1000)))
+        self.bl_gap = max(1, int(round(p.baseline_gap_ms * fs / 1000)))
+        self.tail_a = int(round(p.psw_tail_start_ms * fs / 1000))
+        self.tail_b = int(round(p.psw_tail_end_ms * fs / 1000))
+        self.tail_w = max(1, int(round(p.psw_tail_smooth_ms * fs / 1000)))
+
+    def process(self, segment: int, start: int) -> _ChunkOut:
+        p = self.p
+        n = self.rec.n_samples(segment)
+        stop = min(n, start + self.chunk)
+        a = max(0, start - self.margin)
+        b = min(n, stop + self.margin)
+        raw = np.ascontiguousarray(self.rec.get_traces(a, b, self.idx, segment), dtype=np.float32)
+        # wide band (low-pass only) for measuring, then the detection band from it
+        f = np.empty_like(raw)
+        sosfiltfilt_nb(raw, self.sos_lp, f)
+        y = np.empty_like(raw)
+        sosfiltfilt_nb(f, self.sos_hp, y)
+        cs, ce = start - a, stop - a
+        noise_y = nanmedian_cols_nb(block_mad_nb(y, cs, ce, self.block, 128))
+        thr = p.threshold_k * noise_y
+        thr[~(noise_y >= p.flat_noise_uv)] = np.nan
+        cand, ch = detect_excursions_nb(y, thr, cs, ce, self.dead)
+        feat = measure_nb(f, y, cand, ch, noise_y, self.fs, self.search, self.pre, self.post,
+                          self.quiet, p.level_k_noise, p.level_fraction, p.turn_k_noise,
+                          p.turn_fraction, self.tail_a, self.tail_b, self.tail_w,
+                          self.bl_n, self.bl_gap, self.neg_win, self.wide,
+                          p.peak_search_wide_margin)
+        pk = feat[:, 0].astype(np.int64) if feat.shape[0] else np.zeros(0, np.int64)
+        snips = snippets_nb(y, pk, ch, self.sn_pre, self.sn_post, self.sn_step)
+        stats = window_stats_nb(raw, y, cs, ce, self.win, self.sub, self.fs)
+        return _ChunkOut(segment, start, pk + a, ch, feat, snips, stats, noise_y)
+
+
+def _resolve_channels(rec, channels) -> np.ndarray:
+    if channels is None:
+        idx = [i for i, c in enumerate(rec.channels) if c.kind == "emg"]
+        if not idx:
+            raise InputError("the recording has no EMG channel to analyse", rec.path)
+        return np.asarray(idx, dtype=np.int64)
+    if isinstance(channels, str):
+        channels = [c.strip() for c in channels.split(",") if c.strip()]
+    return rec.channel_index(channels)
+
+
+def _run_chunks(ctx: _Context, n_jobs: int) -> list[_ChunkOut]:
+    rec = ctx.rec
+    tasks = [(s, st) for s in range(rec.n_segments) for st in range(0, rec.n_samples(s), ctx.chunk)]
+    if n_jobs <= 1 or len(tasks) <= 1:
+        return [ctx.process(s, st) for s, st in tasks]
+    out: list[_ChunkOut] = []
+    window = 2 * n_jobs  # chunks in flight: memory stays bounded
+    with ThreadPoolExecutor(max_workers=n_jobs) as ex:
+        for i in range(0, len(tasks), window):
+            out.extend(ex.map(lambda t: ctx.process(*t), tasks[i : i + window]))
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _dedupe_nb(times, det, onset_ms, end_ms, hw_ms, dead_s, ratio, window_s,
+               spike_hw_ms):  # pragma: no cover - compiled
+    m = times.size
+    keep = np.ones(m, np.bool_)
+    order = np.argsort(times)
+    last = -1
+    for j in order:
+        if last < 0:
+            last = j
+            continue
+        i = last
+        dt = times[j] - times[i]
+        reach_i = max(end_ms[i] / 1000.0, window_s if hw_ms[j] > spike_hw_ms else 0.0)
+        reach_j = max(-onset_ms[j] / 1000.0, window_s if hw_ms[i] > spike_hw_ms else 0.0)
+        inside_i = dt <= reach_i and det[i] >= ratio * det[j]
+        inside_j = dt <= reach_j and det[j] >= ratio * det[i]
+        if dt < dead_s or inside_i or inside_j:
+            if det[j] > det[i]:
+                keep[i] = False
+                last = j
+            else:
+                keep[j] = False
+        else:
+            last = j
+    return keep
+
+
+def _dedupe(times: np.ndarray, feat: np.ndarray, p: DetectParams) -> np.ndarray:
+    """Keep-mask removing duplicates (closer than ``dead_time_ms``) and satellites.
+
+    A satellite is a smaller candidate (detection-band peak ``satellite_ratio``
+    times smaller) inside the extent of a neighbour, or within
+    ``satellite_window_ms`` of it when the satellite is not a sharp spike (a
+    late MUP phase, the slow phase of a PSW).
+    """
+    if times.size == 0:
+        return np.zeros(0, bool)
+    c = lambda name: np.ascontiguousarray(feat[:, _F[name]], np.float64)  # noqa: E731
+    return _dedupe_nb(np.ascontiguousarray(times, np.float64), c("det_peak_uv"), c("onset_ms"),
+                      c("end_ms"), c("half_width_ms"), p.dead_time_ms / 1000.0,
+                      float(p.satellite_ratio), p.satellite_window_ms / 1000.0,
+                      float(p.spike_max_half_width_ms))
+
+
+def _in_intervals(t: np.ndarray, iv: list[tuple[float, float]]) -> np.ndarray:
+    out = np.zeros(t.size, bool)
+    for a, b in iv:
+        out |= (t >= a) & (t < b)
+    return out
+
+
+def detect_spontaneous(
+    recording,
+    *,
+    channels: Sequence[str | int] | str | None = None,
+    muscle: str | None = None,
+    side: str | None = None,
+    n_jobs: int = 1,
+    params: DetectParams | dict | None = None,
+    mode: str = "auto",
+):
+    """Detect and classify spontaneous discharges in a recording.
+
+    Parameters
+    ----------
+    recording : Recording
+        Continuous EMG (any sampling rate from 4 to 48 kHz); multi-segment
+        recordings are analysed segment by segment (times are then counted
+        from the start of the first segment, segments end to end).
+    channels : names, indices, "A,B" | None
+        Channels to analyse (``None``: all EMG channels).
+    muscle, side : str | None
+        Written into the summary (default: the channels' own metadata).
+    n_jobs : int
+        Threads over chunks (the kernels release the GIL).
+    params : DetectParams | dict | None
+        Threshold overrides (see :class:`~motorsign.spontaneous.params.DetectParams`).
+    mode : {"auto", "needle", "surface"}
+        ``surface`` (HD-sEMG grids) uses :data:`~motorsign.spontaneous.surface.SURFACE_DEFAULTS`
+        under the overrides and links candidates across channels into
+        events (:mod:`motorsign.spontaneous.surface`); ``auto`` picks
+        ``surface`` below 4 kHz or from 16 channels on.
+
+    Returns
+    -------
+    DetectionResult
+
+    Raises
+    ------
+    InputError
+        No channel to analyse, or a sampling rate outside 1-100 kHz.
+    ConfigError
+        Unknown or invalid parameters.
+    """
+    import pandas as pd
+
+    rec = recording
+    fs = float(rec.sampling_rate_hz)
+    if not (math.isfinite(fs) and 1000.0 <= fs <= 100000.0):
+        raise InputError(f"sampling rate {fs:g} Hz is outside 1-100 kHz: not needle EMG", rec.path)
+    idx = _resolve_channels(rec, channels)
+    if mode not in ("auto", "needle", "surface"):
+        raise ConfigError(f"detect mode must be auto, needle or surface, got {mode!r}")
+    if mode == "auto":
+        mode = "surface" if (fs < 4000.0 or len(idx) >= 16) else "needle"
+    if mode == "surface":
+        base = dict(SURFACE_DEFAULTS)
+        if isinstance(params, DetectParams):
+            params = params.to_dict()
+        base.update(params or {})
+        params = base
+    p = make_params(params)
+    names = [rec.channels[i].name for i in idx]
+    ctx = _Context(rec, idx, p)
+    chunks = _run_chunks(ctx, max(1, int(n_jobs)))
+    seg_offsets = np.concatenate([[0.0], np.cumsum([rec.n_samples(s) / fs for s in range(rec.n_segments)])])
+    total_s = float(seg_offsets[-1])
+
+    # per channel (threads: the kernels release the GIL)
+    def _post(ci: int, name: str):
+        rows: list = []
+        iv_rows: list[dict] = []
+        chan_summary: dict[str, dict] = {}
+        train_counter = 0
+        parts = [(c, c.chans == ci) for c in chunks]
+        feat = np.concatenate([c.feat[m] for c, m in parts]) if parts else np.zeros((0, len(FEATURE_NAMES)))
+        snips = np.concatenate([c.snips[m] for c, m in parts]) if parts else np.zeros((0, 1), np.float32)
+        segs = np.concatenate([np.full(int(m.sum()), c.segment) for c, m in parts]).astype(int)
+        samples = np.concatenate([c.peaks[m] for c, m in parts]).astype(np.int64)
+        times = samples / fs + seg_offsets[segs]
+        noise_all = np.array([c.noise[ci] for c in chunks])
+        amp = feat[:, _F["amplitude_uv"]]
+        keep = _dedupe(times, feat, p)
+        feat, snips, segs, times = feat[keep], snips[keep], segs[keep], times[keep]
+        amp = amp[keep]
+        order = np.argsort(times, kind="stable")
+        feat, snips, segs, times, amp = feat[order], snips[order], segs[order], times[order], amp[order]
+
+        # rest / activity / artifact per segment
+        activity: list[tuple[float, float]] = []
+        artifact: list[tuple[float, float]] = []
+        flags: list[str] = []
+        rest_s = 0.0
+        resting_noise = []
+        for s in range(rec.n_segments):
+            st = [c.stats[:, ci, :] for c in chunks if c.segment == s]
+            stats = np.concatenate(st) if st else np.zeros((0, 5))
+            sel = segs == s
+            seg_res = segment_channel(stats, times[sel] - seg_offsets[s], amp[sel],
+                                      rec.n_samples(s) / fs, p)
+            activity += [(a + seg_offsets[s], b + seg_offsets[s]) for a, b in seg_res["activity"]]
+            artifact += [(a + seg_offsets[s], b + seg_offsets[s]) for a, b in seg_res["artifact"]]
+            rest_s += seg_res["rest_s"]
+            resting_noise.append(seg_res["resting_noise_uv"])
+            flags += [f for f in seg_res["flags"] if f not in flags and f != "no_rest"
+                      and f != "rest_too_short_to_exclude_fasciculations"]
+        finite_noise = noise_all[np.isfinite(noise_all)]
+        noise_med = float(np.median(finite_noise)) if finite_noise.size else math.nan
+        if not finite_noise.size:
+            flags.append("no_valid_samples")
+        elif noise_med < p.flat_noise_uv:
+            flags.append("flat_channel")
+        if rest_s <= 0:
+            flags.append("no_rest")
+        elif rest_s < p.rest_min_s:
+            flags.append("rest_too_short_to_exclude_fasciculations")
+
+        in_act = _in_intervals(times, activity)
+        in_art = _in_intervals(times, artifact)
+
+        # shape clusters among rest discharges
+        labels = np.full(times.size, -1, np.int64)
+        rest_sel = ~in_act & ~in_art
+        if rest_sel.any():
+            lab, _ = cluster_channel(snips[rest_sel], amp[rest_sel],
+                                     feat[rest_sel, _F["noise_uv"]], p.shape_min_corr,
+                                     p.shape_floor_corr, p.shape_max_amp_ratio)
+            labels[rest_sel] = lab
+        stats_by_src = {}
+        members = {}
+        srt = np.argsort(labels, kind="stable")
+        bounds = np.searchsorted(labels[srt], np.arange(labels.max(initial=-1) + 2))
+        for lab in range(labels.max(initial=-1) + 1):
+            idx_l = srt[bounds[lab]: bounds[lab + 1]]
+            if idx_l.size:
+                members[lab] = idx_l
+                stats_by_src[lab] = train_stats(times[idx_l])
+        kinds, conf = classify_channel(feat, labels, times, in_act, in_art, p, stats_by_src)
+
+        # trains: sources with enough rest discharges of one spontaneous kind
+        train_ids = np.full(times.size, -1, np.int64)
+        trains = []
+        for lab, st in stats_by_src.items():
+            if st.n < p.train_min_n:
+                continue
+            sel = members[lab]
+            ks, cnt = np.unique(kinds[sel].astype(str), return_counts=True)
+            kind = str(ks[np.argmax(cnt)])
+            if kind in ("artifact", "unclassified"):
+                continue
+            train_ids[sel] = train_counter
+            trains.append({
+                "train_id": train_counter, "kind": kind, "n": int(st.n),
+                "rate_hz": st.rate_hz, "isi_cv": st.isi_cv,
+                "regularity_cv2": st.regularity_cv2,
+                "consistent_fraction": st.consistent_fraction,
+                "regular": st.is_regular(p.regular_max_isi_cv, p.regular_min_consistent,
+                                         p.train_min_n),
+                "first_s": float(times[sel].min()), "last_s": float(times[sel].max()),
+            })
+            train_counter += 1
+
+        rows.append(pd.DataFrame({
+            "channel": np.full(times.size, name, dtype=object),
+            "time_s": times,
+            "kind": kinds.astype(object),
+            "amplitude_uv": feat[:, _F["amplitude_uv"]],
+            "duration_ms": feat[:, _F["duration_ms"]],
+            "phases": feat[:, _F["phases"]].astype(np.int64),
+            "initial_polarity": np.where(feat[:, _F["initial_sign"]] > 0, "positive", "negative"
+                                         ).astype(object),
+            "train_id": train_ids,
+            "confidence": np.round(conf, 3),
+            "turns": feat[:, _F["turns"]].astype(np.int64),
+            "rise_time_ms": feat[:, _F["rise_time_ms"]],
+            "area_uvms": feat[:, _F["area_uvms"]],
+            "snr": feat[:, _F["amplitude_uv"]] / np.maximum(feat[:, _F["noise_uv"]], 1e-9),
+            "source_id": labels,
+            "segment": segs,
+            "state": np.where(in_art, "artifact", np.where(in_act, "activity", "rest")).astype(object),
+        }))
+
+        # intervals table
+        for a, b in activity:
+            iv_rows.append({"channel": name, "start_s": a, "stop_s": b, "kind": "activity"})
+        for a, b in artifact:
+            iv_rows.append({"channel": name, "start_s": a, "stop_s": b, "kind": "artifact"})
+        for a, b in _complement(activity + artifact, seg_offsets):
+            iv_rows.append({"channel": name, "start_s": a, "stop_s": b, "kind": "rest"})
+
+        counts, rates = _counts_rates(kinds, in_act, rest_s, total_s)
+        n_reg = sum(1 for t in trains if t["kind"] in ("fibrillation", "positive_sharp_wave")
+                    and t["regular"])
+        grade = fib_psw_grade(counts["fibrillation"] + counts["positive_sharp_wave"], rest_s,
+                              n_reg, p.grade_rates_per_min)
+        chan = rec.channels[idx[ci]]
+        act_s = sum(b - a for a, b in activity)
+        chan_summary[name] = {
+            "muscle": muscle if muscle is not None else chan.muscle,
+            "side": side if side is not None else chan.side,
+            "duration_s": total_s,
+            "rest_s": rest_s,
+            "counts": counts,
+            "rates_per_min": rates,
+            "fib_psw_grade": grade,
+            "fasciculation_rate_per_min": rates["fasciculation"],
+            "trains": trains,
+            "activity_s": act_s,
+            "artifact_s": sum(b - a for a, b in artifact),
+            "noise_uv": noise_med,
+            "rest_sufficient_for_fasciculations": bool(rest_s >= p.rest_min_s),
+            "fasciculations_present": bool(counts["fasciculation"] > 0) if rest_s > 0 else None,
+            "flags": flags,
+        }
+        log.info("%s: %d discharges, rest %.1f s, grade %s", name, times.size, rest_s, grade)
+        return rows, iv_rows, chan_summary
+
+    if n_jobs > 1 and len(names) > 1:
+        with ThreadPoolExecutor(max_workers=int(n_jobs)) as ex:
+            per_channel = list(ex.map(lambda a: _post(*a), list(enumerate(names))))
+    else:
+        per_channel = [_post(ci, name) for ci, name in enumerate(names)]
+    rows: list = []
+    iv_rows: list[dict] = []
+    chan_summary: dict[str, dict] = {}
+    offset = 0
+    for ch_rows, ch_iv, ch_sum in per_channel:
+        n_trains = 0
+        for summ in ch_sum.values():
+            for t in summ["trains"]:
+                t["train_id"] += offset
+            n_trains = len(summ["trains"])
+        for df in ch_rows:
+            df.loc[df["train_id"] >= 0, "train_id"] += offset
+        offset += n_trains
+        rows += ch_rows
+        iv_rows += ch_iv
+        chan_summary.update(ch_sum)
+
+    cols = list(DISCHARGE_COLUMNS) + list(EXTRA_COLUMNS)
+    rows = [r for r in rows if len(r)]
+    discharges = pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(
+        {c: pd.Series(dtype=object if c in ("channel", "kind", "initial_polarity") else float)
+         for c in cols})
+    if len(discharges):
+        discharges = discharges.sort_values(["time_s", "channel"], kind="stable").reset_index(drop=True)
+    intervals = pd.DataFrame(iv_rows, columns=["channel", "start_s", "stop_s", "kind"])
+    surface_info = None
+    if mode == "surface":
+        grid_act = grid_activity(intervals, names, total_s, p)
+        in_grid = _in_intervals(discharges["time_s"].to_numpy(), grid_act)
+        newly = in_grid & (discharges["state"] == "rest").to_numpy()
+        discharges.loc[newly, "state"] = "activity"
+        discharges.loc[newly, "kind"] = np.where(
+            discharges.loc[newly, "amplitude_uv"] >= p.mup_min_uv, "motor_unit_potential",
+            "unclassified")
+        iv_rows = []
+        for name in names:
+            art = [(a, b) for a, b, k in intervals.loc[intervals["channel"] == name,
+                                                       ["start_s", "stop_s", "kind"]].itertuples(
+                index=False) if k == "artifact"]
+            for a, b in grid_act:
+                iv_rows.append({"channel": name, "start_s": a, "stop_s": b, "kind": "activity"})
+            for a, b in art:
+                iv_rows.append({"channel": name, "start_s": a, "stop_s": b, "kind": "artifact"})
+            rest_iv = _complement(grid_act + art, seg_offsets)
+            for a, b in rest_iv:
+                iv_rows.append({"channel": name, "start_s": a, "stop_s": b, "kind": "rest"})
+            cs = chan_summary[name]
+            cs["rest_s"] = float(sum(b - a for a, b in rest_iv))
+            cs["activity_s"] = float(sum(b - a for a, b in grid_act))
+            cs["rest_sufficient_for_fasciculations"] = bool(cs["rest_s"] >= p.rest_min_s)
+        intervals = pd.DataFrame(iv_rows, columns=["channel", "start_s", "stop_s", "kind"])
+        discharges, events = classify_surface(discharges, p)
+        for name in names:
+            d_ch = discharges[discharges["channel"] == name]
+            kinds = d_ch["kind"].to_numpy(object)
+            cs = chan_summary[name]
+            cs["counts"], cs["rates_per_min"] = _counts_rates(
+                kinds, (d_ch["state"] == "activity").to_numpy(), cs["rest_s"], total_s)
+            cs["fasciculation_rate_per_min"] = cs["rates_per_min"]["fasciculation"]
+            cs["fasciculations_present"] = (bool(cs["counts"]["fasciculation"] > 0)
+                                            if cs["rest_s"] > 0 else None)
+            cs["trains"] = [t for t in cs["trains"] if t["kind"] == "fasciculation"]
+            cs["fib_psw_grade"] = None  # not graded on surface recordings
+        rest_all = min((c["rest_s"] for c in chan_summary.values()), default=0.0)
+        surface_info = {
+            "n_fasciculation_events": int(len(events)),
+            "fasciculation_events_per_min": (len(events) / (rest_all / 60.0)
+                                             if rest_all > 0 else math.nan),
+            "rest_s": rest_all,
+            "events": events.to_dict("records"),
+            "rule": (f"an event links rest candidates across channels within "
+                     f"{p.coincidence_ms:g} ms; a fasciculation spreads over >= "
+                     f"{p.spread_min_channels} channels and reaches {p.surface_min_uv:g} µV"),
+        }
+    summary = {
+        "recording": rec.path if rec.path else "(array)",
+        "sampling_rate_hz": fs,
+        "channels": chan_summary,
+        "fib_psw_grade_rule": grade_rule_text(p.grade_rates_per_min),
+        "rates_rule": "rates_per_min: spontaneous kinds per minute of rest; "
+                      "motor_unit_potential and artifact per minute of recording",
+        "parameters": p.to_dict(),
+        "mode": mode,
+    }
+    if surface_info is not None:
+        summary["surface"] = surface_info
+    return DetectionResult(discharges=discharges, summary=summary, intervals=intervals, params=p)
+
+
+def _counts_rates(kinds: np.ndarray, in_act: np.ndarray, rest_s: float,
+                  total_s: float) -> tuple[dict, dict]:
+    """Counts per kind (rest kinds outside activity) and rates per minute."""
+    counts = {k: int(np.sum((kinds == k) & (~in_act | (kinds == "motor_unit_potential"))))
+              for k in KINDS}
+    rest_min = rest_s / 60.0
+    rates = {}
+    for k in KINDS:
+        if k in SPONTANEOUS_KINDS:
+            rates[k] = counts[k] / rest_min if rest_min > 0 else math.nan
+        else:
+            rates[k] = counts[k] / (total_s / 60.0) if total_s > 0 else math.nan
+    return counts, rates
+
+
+def _complement(iv: list[tuple[float, float]], seg_offsets: np.ndarray) -> list[tuple[float, float]]:
+    out = []
+    for s in range(len(seg_offsets) - 1):
+        a0, b0 = float(seg_offsets[s]), float(seg_offsets[s + 1])
+        cur = a0
+        for a, b in sorted(iv):
+            if b <= cur or a >= b0:
+                continue
+            if a > cur:
+                out.append((cur, min(a, b0)))
+            cur = max(cur, b)
+        if cur < b0:
+            out.append((cur, b0))
+    return out

@@ -1,0 +1,212 @@
+"""Firing trains: discharges of one source grouped by shape, then timing.
+
+Shapes are compared by the correlation of peak-aligned band-passed snippets
+and by amplitude ratio (greedy online clustering against running-mean
+templates, numba). Each cluster is one source; its discharges sorted in time
+form its train. Regularity uses interval statistics that tolerate missed
+discharges: intervals close to a multiple of the median interval count as
+consistent and are divided by that multiple before the local variation
+(CV2) is computed; a regular train has mostly consistent intervals and a
+low CV2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+__all__ = ["cluster_shapes_nb", "TrainStats", "train_stats", "cluster_channel"]
+
+
+@numba.njit(nogil=True, cache=True)
+def cluster_shapes_nb(snips, amps, noise, order, min_corr, floor_corr, max_ratio,
+                      max_templates):  # pragma: no cover - compiled
+    """Greedy clustering of snippets (m, w) visited in ``order``.
+
+    A snippet joins the template it correlates best with when the
+    correlation is at least its own threshold and the amplitude ratio at
+    most ``max_ratio``; otherwise it starts a new template (up to
+    ``max_templates``; beyond, it stays unassigned, label -1). The threshold
+    is ``min_corr`` scaled by the correlation a noisy copy of a clean
+    template can reach, ``sqrt(1 - noise**2 / variance)``, and at least
+    ``floor_corr``.
+    Returns int64 labels and the correlation with the assigned template.
+    """
+    m, w = snips.shape
+    labels = np.full(m, -1, np.int64)
+    corr_out = np.zeros(m)
+    tmpl = np.zeros((max_templates, w))
+    tnorm = np.zeros((max_templates, w))
+    tamp = np.zeros(max_templates)
+    tcnt = np.zeros(max_templates, np.int64)
+    k = 0
+    v = np.empty(w)
+    for oi in range(m):
+        i = order[oi]
+        mu = 0.0
+        for t in range(w):
+            mu += snips[i, t]
+        mu /= w
+        nn = 0.0
+        for t in range(w):
+            v[t] = snips[i, t] - mu
+            nn += v[t] * v[t]
+        var = nn / w
+        nn = np.sqrt(nn)
+        if nn <= 0:
+            continue
+        for t in range(w):
+            v[t] /= nn
+        nz2 = noise[i] * noise[i]
+        rho = np.sqrt(max(0.0, 1.0 - nz2 / var)) if var > 0 else 0.0
+        thr = max(floor_corr, min_corr * rho)
+        best = -2.0
+        bj = -1
+        for q in range(k):
+            r = tamp[q] / amps[i] if amps[i] > 0 else 1e9
+            if r < 1.0:
+                r = 1.0 / r
+            if r > max_ratio:
+                continue
+            c = 0.0
+            for t in range(w):
+                c += v[t] * tnorm[q, t]
+            if c > best:
+                best = c
+                bj = q
+        if bj >= 0 and best >= thr:
+            labels[i] = bj
+            corr_out[i] = best
+            n0 = tcnt[bj]
+            for t in range(w):
+                tmpl[bj, t] = (tmpl[bj, t] * n0 + snips[i, t]) / (n0 + 1)
+            tamp[bj] = (tamp[bj] * n0 + amps[i]) / (n0 + 1)
+            tcnt[bj] = n0 + 1
+            mu = 0.0
+            for t in range(w):
+                mu += tmpl[bj, t]
+            mu /= w
+            nn = 0.0
+            for t in range(w):
+                nn += (tmpl[bj, t] - mu) ** 2
+            nn = np.sqrt(nn)
+            for t in range(w):
+                tnorm[bj, t] = (tmpl[bj, t] - mu) / nn if nn > 0 else 0.0
+        elif k < max_templates:
+            for t in range(w):
+                tmpl[k, t] = snips[i, t]
+                tnorm[k, t] = v[t]
+            tamp[k] = amps[i]
+            tcnt[k] = 1
+            labels[i] = k
+            corr_out[i] = 1.0
+            k += 1
+    return labels, corr_out
+
+
+@dataclass
+class TrainStats:
+    """Firing statistics of one source.
+
+    Attributes
+    ----------
+    n : int
+        Discharges.
+    rate_hz : float
+        (n - 1) / span; NaN below 2 discharges.
+    isi_cv : float
+        Coefficient of variation of the raw intervals (NaN below 3).
+    regularity_cv2 : float
+        Mean local CV2 of the *consistent* intervals (see
+        ``consistent_fraction``), each divided by its multiple;
+        0 = perfectly regular. NaN below 4 discharges.
+    consistent_fraction : float
+        Fraction of intervals within ``0.2 + 0.1 k`` of an integer multiple
+        ``k`` (1-6) of the median interval (a regular train with missed
+        discharges); a Poisson train has many intervals in between.
+    median_isi_s : float
+        Median interval.
+    """
+
+    n: int
+    rate_hz: float
+    isi_cv: float
+    regularity_cv2: float
+    consistent_fraction: float
+    median_isi_s: float
+
+    def is_regular(self, max_cv2: float, min_consistent: float, min_n: int) -> bool:
+        """Regular firing: enough discharges, consistent intervals, low CV2."""
+        return bool(self.n >= min_n and np.isfinite(self.regularity_cv2)
+                    and self.regularity_cv2 <= max_cv2
+                    and self.consistent_fraction >= min_consistent)
+
+
+def train_stats(times_s: np.ndarray) -> TrainStats:
+    """Firing statistics of sorted discharge times of one source.
+
+    Parameters
+    ----------
+    times_s : ndarray
+        Discharge times in seconds.
+
+    Returns
+    -------
+    TrainStats
+    """
+    t = np.sort(np.asarray(times_s, float))
+    n = t.size
+    if n < 2:
+        return TrainStats(n, np.nan, np.nan, np.nan, np.nan, np.nan)
+    isi = np.diff(t)
+    span = t[-1] - t[0]
+    rate = (n - 1) / span if span > 0 else np.nan
+    cv = float(isi.std() / isi.mean()) if n >= 3 and isi.mean() > 0 else np.nan
+    med = float(np.median(isi))
+    cv2 = np.nan
+    frac = np.nan
+    if n >= 4 and med > 0:
+        r = isi / med
+        k = np.rint(r)
+        ok = (k >= 1) & (k <= 6) & (np.abs(r - k) <= 0.2 + 0.1 * k)
+        frac = float(ok.mean())
+        c = isi[ok] / k[ok]
+        if c.size >= 3:
+            cv2 = float(np.mean(2 * np.abs(np.diff(c)) / (c[1:] + c[:-1])))
+    return TrainStats(int(n), float(rate), cv, cv2, frac, med)
+
+
+def cluster_channel(snips: np.ndarray, amps: np.ndarray, noise: np.ndarray, min_corr: float,
+                    floor_corr: float, max_ratio: float,
+                    max_templates: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster one channel's discharges by shape (largest first).
+
+    Parameters
+    ----------
+    snips : ndarray (m, w) float32
+        Peak-aligned snippets.
+    amps : ndarray (m,)
+        Peak-to-peak amplitudes.
+    noise : ndarray (m,)
+        Noise SD of each snippet.
+    min_corr, floor_corr, max_ratio : float
+        ``shape_min_corr``, ``shape_floor_corr``, ``shape_max_amp_ratio`` of
+        :class:`~motorsign.spontaneous.params.DetectParams`.
+    max_templates : int
+        Most sources per channel.
+
+    Returns
+    -------
+    labels : ndarray of int64 (-1: unassigned)
+    corr : ndarray of float (correlation with the source's template)
+    """
+    if snips.shape[0] == 0:
+        return np.zeros(0, np.int64), np.zeros(0)
+    order = np.argsort(-amps, kind="stable").astype(np.int64)
+    return cluster_shapes_nb(np.ascontiguousarray(snips, np.float32),
+                             np.ascontiguousarray(amps, np.float64),
+                             np.ascontiguousarray(noise, np.float64), order,
+                             float(min_corr), float(floor_corr), float(max_ratio),
+                             int(max_templates))
