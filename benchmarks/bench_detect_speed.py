@@ -2,7 +2,7 @@
 
 Writes ``benchmarks/results/bench_detect_speed[_quick].json`` and ``.png``.
 
-    python benchmarks/bench_detect_speed.py            # 8 ch x 20 kHz x 600 s, best of 2
+    python benchmarks/bench_detect_speed.py            # 8 ch x 20 kHz x 600 s, 3 rounds
     python benchmarks/bench_detect_speed.py --quick    # smoke test: 8 ch x 6 s
 
 One recording, side by side in one run, single thread each (numba, BLAS and
@@ -22,10 +22,16 @@ OpenMP limited to one thread):
   read (the physical floor).
 
 The recording is 60 s of the needle-EMG simulator (8 channels: fibrillation
-and PSW trains, fasciculations) repeated to the length asked. Each timing is
-the best of ``--repeats`` (the machine is shared). ``motorsign`` with
-``n_jobs=2`` gives the thread scaling (target >= 1.7x with 2 free cores).
-Targets: motorsign >= 5x (aim 10x) faster than each baseline.
+and PSW trains, fasciculations) repeated to the length asked. The contenders
+run round-robin, ``--repeats`` rounds (the machine is shared, so every round
+sees about the same load): ``timings_s`` is the best wall time of each,
+``median_s`` the median, ``cpu_s`` the median CPU time (``process_time``,
+less sensitive to other processes on the machine) and ``speedup_vs*`` the
+ratios by each measure. ``motorsign`` with ``n_jobs=2`` runs right after the
+one-thread run in the same round: ``threads_2_vs_1`` is the median of the
+per-round wall-time ratios (target >= 1.7x with 2 free cores; see
+``cpu_per_wall`` and ``load_average``). Targets: motorsign >= 5x (aim 10x)
+faster than each baseline.
 """
 
 from __future__ import annotations
@@ -102,28 +108,18 @@ def run_scipy(data, fs, chunk_s=10.0, margin_s=0.1, k=4.5):
     return count
 
 
-_CPU = {}
-
-
-def best_time(fn, repeats, key=None):
-    """Best wall time of ``repeats`` runs (and, under ``key``, the CPU/wall ratio of that run)."""
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        c0, t0 = time.process_time(), time.perf_counter()
-        out = fn()
-        wall = time.perf_counter() - t0
-        if wall < best:
-            best = wall
-            if key:
-                _CPU[key] = (time.process_time() - c0) / wall
-    return best, out
+def timed(fn):
+    """(wall seconds, CPU seconds of this process, result) of one call."""
+    c0, t0 = time.process_time(), time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, time.process_time() - c0, out
 
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smoke test: 6 s")
     ap.add_argument("--seconds", type=float, default=600.0)
-    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-spikeinterface", action="store_true")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
@@ -136,21 +132,37 @@ def main(argv=None) -> dict:
     t0 = time.perf_counter()
     run_motorsign(data[: int(1 * fs)], fs)
     warm = time.perf_counter() - t0
-    timings = {}
+    runs = {
+        "numpy_sum": lambda: float(data.sum()),
+        "motorsign": lambda: run_motorsign(data, fs),
+        "motorsign_2_threads": lambda: run_motorsign(data, fs, 2),
+        "scipy": lambda: run_scipy(data, fs),
+    }
     counts = {}
-    timings["numpy_sum"], _ = best_time(lambda: float(data.sum()), max(3, repeats))
-    timings["motorsign"], counts["motorsign"] = best_time(lambda: run_motorsign(data, fs), repeats,
-                                                          "motorsign")
-    timings["motorsign_2_threads"], _ = best_time(lambda: run_motorsign(data, fs, 2), repeats,
-                                                  "motorsign_2_threads")
-    timings["scipy"], counts["scipy"] = best_time(lambda: run_scipy(data, fs), repeats)
     if not args.no_spikeinterface:
         try:
-            timings["spikeinterface"], counts["spikeinterface"] = best_time(
-                lambda: run_spikeinterface(data, fs), repeats)
+            import spikeinterface  # noqa: F401
+
+            runs["spikeinterface"] = lambda: run_spikeinterface(data, fs)
         except ImportError as exc:  # optional dependency
-            timings["spikeinterface"] = None
             counts["spikeinterface"] = f"not installed ({exc})"
+    wall = {k: [] for k in runs}
+    cpu = {k: [] for k in runs}
+    for _ in range(repeats):  # round-robin: each round sees about the same load
+        for k, fn in runs.items():
+            w, c, out = timed(fn)
+            wall[k].append(w)
+            cpu[k].append(c)
+            if k != "numpy_sum":
+                counts[k] = out
+    timings = {k: min(v) for k, v in wall.items()}
+    median = {k: float(np.median(v)) for k, v in wall.items()}
+    cpu_med = {k: float(np.median(v)) for k, v in cpu.items()}
+    if "spikeinterface" not in runs:
+        timings["spikeinterface"] = median["spikeinterface"] = cpu_med["spikeinterface"] = None
+    thread_rounds = [a / b for a, b in zip(wall["motorsign"], wall["motorsign_2_threads"])]
+    cpu_per_wall = {k: float(np.median([c / w for c, w in zip(cpu[k], wall[k])]))
+                    for k in ("motorsign", "motorsign_2_threads")}
     m = timings["motorsign"]
     result = {
         "benchmark": "bench_detect_speed",
@@ -162,12 +174,19 @@ def main(argv=None) -> dict:
         "repeats": repeats,
         "warmup_s (numba load/compile, 1 s of data)": warm,
         "timings_s": timings,
+        "median_s": median,
+        "cpu_s": cpu_med,
         "values_per_s": {k: (n_values / v if v else None) for k, v in timings.items()},
         "speedup_vs": {k: (timings[k] / m if timings.get(k) else None)
                        for k in ("scipy", "spikeinterface")},
+        "speedup_vs_median": {k: (median[k] / median["motorsign"] if median.get(k) else None)
+                              for k in ("scipy", "spikeinterface")},
+        "speedup_vs_cpu": {k: (cpu_med[k] / cpu_med["motorsign"] if cpu_med.get(k) else None)
+                           for k in ("scipy", "spikeinterface")},
         "ratio_to_numpy_sum": m / timings["numpy_sum"],
-        "threads_2_vs_1": m / timings["motorsign_2_threads"],
-        "cpu_per_wall": dict(_CPU),
+        "threads_2_vs_1": float(np.median(thread_rounds)),
+        "threads_2_vs_1_rounds": thread_rounds,
+        "cpu_per_wall": cpu_per_wall,
         "note": "cpu_per_wall near 1.0 for the 2-thread run means no second core was free "
                 "while it ran (the machine is shared); the scaling is then not measurable",
         "events": counts,
@@ -205,6 +224,8 @@ def _plot(result, path):
 
 if __name__ == "__main__":
     r = main()
-    print(json.dumps({k: r[k] for k in ("timings_s", "speedup_vs", "ratio_to_numpy_sum",
-                                        "threads_2_vs_1", "cpu_per_wall", "load_average")},
+    print(json.dumps({k: r[k] for k in ("timings_s", "speedup_vs", "speedup_vs_median",
+                                        "speedup_vs_cpu", "ratio_to_numpy_sum", "threads_2_vs_1",
+                                        "threads_2_vs_1_rounds", "cpu_per_wall",
+                                        "load_average")},
                      indent=1))

@@ -36,6 +36,7 @@ def test_speed_benchmark_quick(tmp_path):
     assert (tmp_path / "bench_detect_speed_quick.json").is_file()
     assert r["timings_s"]["motorsign"] > 0 and r["timings_s"]["scipy"] > 0
     assert r["events"]["motorsign"] > 100
+    assert r["speedup_vs_cpu"]["scipy"] > 0 and len(r["threads_2_vs_1_rounds"]) == r["repeats"]
 
 
 @pytest.mark.slow

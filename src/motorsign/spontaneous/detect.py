@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from motorsign.spontaneous.grading import fib_psw_grade, grade_rule_text
 from motorsign.spontaneous.kernels import detect_excursions_nb
 from motorsign.spontaneous.params import DetectParams, make_params
 from motorsign.spontaneous.surface import SURFACE_DEFAULTS, classify_surface, grid_activity
-from motorsign.spontaneous.trains import cluster_channel, train_stats
+from motorsign.spontaneous.trains import cluster_channel, train_stats_by_source
 
 __all__ = ["DetectionResult", "detect_spontaneous", "DISCHARGE_COLUMNS", "SPONTANEOUS_KINDS"]
 
@@ -62,6 +63,10 @@ SPONTANEOUS_KINDS = ("fibrillation", "positive_sharp_wave", "fasciculation", "en
                      "complex_repetitive", "unclassified")
 
 _F = {name: i for i, name in enumerate(FEATURE_NAMES)}
+#: Features that reach the discharges table (kept per channel until assembly).
+_OUT_FEATURE_NAMES = ("amplitude_uv", "duration_ms", "phases", "initial_sign", "turns",
+                      "rise_time_ms", "area_uvms", "noise_uv")
+_OUT_FEATURES = np.array([_F[name] for name in _OUT_FEATURE_NAMES], np.int64)
 
 
 @dataclass
@@ -136,6 +141,7 @@ class _Context:
         self.tail_w = max(1, int(round(p.psw_tail_smooth_ms * fs / 1000)))
 
     def process(self, segment: int, start: int) -> _ChunkOut:
+        """Filter, detect and measure one chunk (with margins)."""
         p = self.p
         n = self.rec.n_samples(segment)
         stop = min(n, start + self.chunk)
@@ -181,9 +187,16 @@ def _run_chunks(ctx: _Context, n_jobs: int) -> list[_ChunkOut]:
         return [ctx.process(s, st) for s, st in tasks]
     out: list[_ChunkOut] = []
     window = 2 * n_jobs  # chunks in flight: memory stays bounded
+    pending: deque = deque()
     with ThreadPoolExecutor(max_workers=n_jobs) as ex:
-        for i in range(0, len(tasks), window):
-            out.extend(ex.map(lambda t: ctx.process(*t), tasks[i : i + window]))
+        # keep `window` chunks in flight at all times (no barrier between
+        # batches), collecting results in order
+        for t in tasks:
+            if len(pending) >= window:
+                out.append(pending.popleft().result())
+            pending.append(ex.submit(ctx.process, *t))
+        while pending:
+            out.append(pending.popleft().result())
     return out
 
 
@@ -308,15 +321,20 @@ def detect_spontaneous(
 
     # per channel (threads: the kernels release the GIL)
     def _post(ci: int, name: str):
-        rows: list = []
         iv_rows: list[dict] = []
         chan_summary: dict[str, dict] = {}
         train_counter = 0
+        # this channel's candidates (copies of one channel at a time: memory
+        # stays at the chunk outputs plus one channel)
         parts = [(c, c.chans == ci) for c in chunks]
-        feat = np.concatenate([c.feat[m] for c, m in parts]) if parts else np.zeros((0, len(FEATURE_NAMES)))
-        snips = np.concatenate([c.snips[m] for c, m in parts]) if parts else np.zeros((0, 1), np.float32)
-        segs = np.concatenate([np.full(int(m.sum()), c.segment) for c, m in parts]).astype(int)
-        samples = np.concatenate([c.peaks[m] for c, m in parts]).astype(np.int64)
+        feat = (np.concatenate([c.feat[m] for c, m in parts]) if parts
+                else np.zeros((0, len(FEATURE_NAMES))))
+        snips = (np.concatenate([c.snips[m] for c, m in parts]) if parts
+                 else np.zeros((0, 1), np.float32))
+        segs = (np.concatenate([np.full(int(m.sum()), c.segment) for c, m in parts]).astype(np.int64)
+                if parts else np.zeros(0, np.int64))
+        samples = (np.concatenate([c.peaks[m] for c, m in parts]).astype(np.int64) if parts
+                   else np.zeros(0, np.int64))
         times = samples / fs + seg_offsets[segs]
         noise_all = np.array([c.noise[ci] for c in chunks])
         amp = feat[:, _F["amplitude_uv"]]
@@ -366,7 +384,6 @@ def detect_spontaneous(
                                      feat[rest_sel, _F["noise_uv"]], p.shape_min_corr,
                                      p.shape_floor_corr, p.shape_max_amp_ratio)
             labels[rest_sel] = lab
-        stats_by_src = {}
         members = {}
         srt = np.argsort(labels, kind="stable")
         bounds = np.searchsorted(labels[srt], np.arange(labels.max(initial=-1) + 2))
@@ -374,7 +391,7 @@ def detect_spontaneous(
             idx_l = srt[bounds[lab]: bounds[lab + 1]]
             if idx_l.size:
                 members[lab] = idx_l
-                stats_by_src[lab] = train_stats(times[idx_l])
+        stats_by_src = train_stats_by_source(times, labels)
         kinds, conf = classify_channel(feat, labels, times, in_act, in_art, p, stats_by_src)
 
         # trains: sources with enough rest discharges of one spontaneous kind
@@ -400,25 +417,18 @@ def detect_spontaneous(
             })
             train_counter += 1
 
-        rows.append(pd.DataFrame({
-            "channel": np.full(times.size, name, dtype=object),
+        # columns as arrays; one DataFrame is assembled for all channels at the end
+        rows = {
+            "channel": np.full(times.size, ci, dtype=np.int64),
             "time_s": times,
-            "kind": kinds.astype(object),
-            "amplitude_uv": feat[:, _F["amplitude_uv"]],
-            "duration_ms": feat[:, _F["duration_ms"]],
-            "phases": feat[:, _F["phases"]].astype(np.int64),
-            "initial_polarity": np.where(feat[:, _F["initial_sign"]] > 0, "positive", "negative"
-                                         ).astype(object),
+            "kind": kinds,
+            "feat": np.ascontiguousarray(feat[:, _OUT_FEATURES]),
             "train_id": train_ids,
             "confidence": np.round(conf, 3),
-            "turns": feat[:, _F["turns"]].astype(np.int64),
-            "rise_time_ms": feat[:, _F["rise_time_ms"]],
-            "area_uvms": feat[:, _F["area_uvms"]],
-            "snr": feat[:, _F["amplitude_uv"]] / np.maximum(feat[:, _F["noise_uv"]], 1e-9),
             "source_id": labels,
             "segment": segs,
-            "state": np.where(in_art, "artifact", np.where(in_act, "activity", "rest")).astype(object),
-        }))
+            "state": np.where(in_art, 2, np.where(in_act, 1, 0)).astype(np.int8),
+        }
 
         # intervals table
         for a, b in activity:
@@ -460,7 +470,7 @@ def detect_spontaneous(
             per_channel = list(ex.map(lambda a: _post(*a), list(enumerate(names))))
     else:
         per_channel = [_post(ci, name) for ci, name in enumerate(names)]
-    rows: list = []
+    rows: list[dict] = []
     iv_rows: list[dict] = []
     chan_summary: dict[str, dict] = {}
     offset = 0
@@ -470,20 +480,13 @@ def detect_spontaneous(
             for t in summ["trains"]:
                 t["train_id"] += offset
             n_trains = len(summ["trains"])
-        for df in ch_rows:
-            df.loc[df["train_id"] >= 0, "train_id"] += offset
+        tid = ch_rows["train_id"]
+        tid[tid >= 0] += offset
         offset += n_trains
-        rows += ch_rows
+        rows.append(ch_rows)
         iv_rows += ch_iv
         chan_summary.update(ch_sum)
-
-    cols = list(DISCHARGE_COLUMNS) + list(EXTRA_COLUMNS)
-    rows = [r for r in rows if len(r)]
-    discharges = pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(
-        {c: pd.Series(dtype=object if c in ("channel", "kind", "initial_polarity") else float)
-         for c in cols})
-    if len(discharges):
-        discharges = discharges.sort_values(["time_s", "channel"], kind="stable").reset_index(drop=True)
+    discharges = _assemble(rows, names)
     intervals = pd.DataFrame(iv_rows, columns=["channel", "start_s", "stop_s", "kind"])
     surface_info = None
     if mode == "surface":
@@ -547,6 +550,49 @@ def detect_spontaneous(
     if surface_info is not None:
         summary["surface"] = surface_info
     return DetectionResult(discharges=discharges, summary=summary, intervals=intervals, params=p)
+
+
+def _assemble(rows: list[dict], names: list[str]):
+    """The discharges table of all channels (one pandas construction), time-sorted."""
+    import pandas as pd
+
+    cols = list(DISCHARGE_COLUMNS) + list(EXTRA_COLUMNS)
+    rows = [r for r in rows if r["time_s"].size]
+    if not rows:
+        return pd.DataFrame(
+            {c: pd.Series(dtype=object if c in ("channel", "kind", "initial_polarity") else float)
+             for c in cols})
+    name_rank = np.argsort(np.argsort(np.asarray(names, dtype=str), kind="stable"), kind="stable")
+    order = np.lexsort((name_rank[np.concatenate([r["channel"] for r in rows])],
+                        np.concatenate([r["time_s"] for r in rows])))  # time, then channel name
+
+    def col(key):  # one column at a time, in output order (bounded extra memory)
+        return np.concatenate([r[key] for r in rows])[order]
+
+    feat = col("feat")
+    o = {name: i for i, name in enumerate(_OUT_FEATURE_NAMES)}
+    amp = feat[:, o["amplitude_uv"]]
+    states = np.asarray(["rest", "activity", "artifact"], dtype=object)
+    df = pd.DataFrame({
+        "channel": np.asarray(names, dtype=object)[col("channel")],
+        "time_s": col("time_s"),
+        "kind": col("kind").astype(object),
+        "amplitude_uv": amp,
+        "duration_ms": feat[:, o["duration_ms"]],
+        "phases": feat[:, o["phases"]].astype(np.int64),
+        "initial_polarity": np.where(feat[:, o["initial_sign"]] > 0, "positive", "negative"
+                                     ).astype(object),
+        "train_id": col("train_id"),
+        "confidence": col("confidence"),
+        "turns": feat[:, o["turns"]].astype(np.int64),
+        "rise_time_ms": feat[:, o["rise_time_ms"]],
+        "area_uvms": feat[:, o["area_uvms"]],
+        "snr": amp / np.maximum(feat[:, o["noise_uv"]], 1e-9),
+        "source_id": col("source_id"),
+        "segment": col("segment"),
+        "state": states[col("state")],
+    })
+    return df[cols]
 
 
 def _counts_rates(kinds: np.ndarray, in_act: np.ndarray, rest_s: float,

@@ -72,6 +72,31 @@ FEATURE_NAMES = (
 
 
 @numba.njit(nogil=True, cache=True)
+def _median_into(f, b0, b1, j, buf):  # pragma: no cover - compiled
+    """Median of ``f[b0:b1, j]`` (insertion sort in ``buf``; NaN when empty).
+
+    The baseline window is short (``baseline_ms``), so sorting in a
+    preallocated buffer is cheaper than :func:`numpy.median`'s copy.
+    """
+    k = b1 - b0
+    if k <= 0:
+        return np.nan
+    for i in range(k):
+        v = np.float64(f[b0 + i, j])
+        if v != v:
+            return np.nan
+        q = i
+        while q > 0 and buf[q - 1] > v:
+            buf[q] = buf[q - 1]
+            q -= 1
+        buf[q] = v
+    h = k // 2
+    if k % 2:
+        return buf[h]
+    return 0.5 * (buf[h - 1] + buf[h])
+
+
+@numba.njit(nogil=True, cache=True)
 def measure_nb(f, y, cand_idx, cand_ch, noise, fs, search, pre, post, quiet,
                level_k, level_frac, turn_k, turn_frac, tail_a, tail_b, tail_w, bl_n,
                bl_gap, neg_win, wide, wide_margin):  # pragma: no cover - compiled
@@ -87,6 +112,7 @@ def measure_nb(f, y, cand_idx, cand_ch, noise, fs, search, pre, post, quiet,
     m = cand_idx.shape[0]
     out = np.full((m, 23), np.nan)
     ms = 1000.0 / fs
+    blbuf = np.empty(max(2, bl_n), np.float64)
     for k in range(m):
         j = cand_ch[k]
         p0 = cand_idx[k]
@@ -113,7 +139,7 @@ def measure_nb(f, y, cand_idx, cand_ch, noise, fs, search, pre, post, quiet,
         if b1 - b0 < 2:
             b0 = 0
             b1 = min(n, bl_n)
-        bl = np.median(f[b0:b1, j])
+        bl = _median_into(f, b0, b1, j, blbuf)
         # 1. time: largest |f| near the detection peak
         a = max(0, p0 - search)
         b = min(n, p0 + search + 1)
