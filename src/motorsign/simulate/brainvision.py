@@ -23,9 +23,17 @@ __all__ = ["write_brainvision", "Marker"]
 Marker = tuple[str, str, int, int]
 
 
-def _escape(text: str) -> str:
+def _escape(text: str, path: Path) -> str:
     # BrainVision separates fields with commas; a comma inside a field is "\1".
-    return str(text).replace(",", r"\1")
+    # "=" and line breaks have no escape: readers (neo among them) split the
+    # key=value lines on "=", so such a name would make the file unreadable.
+    text = str(text)
+    bad = [c for c in ("=", "\n", "\r") if c in text]
+    if bad:
+        raise InputError(
+            f"cannot write {text!r} in a BrainVision header: it contains {bad[0]!r}, "
+            "which the format cannot escape", path)
+    return text.replace(",", r"\1")
 
 
 def write_brainvision(
@@ -91,7 +99,7 @@ def write_brainvision(
         "[Channel Infos]",
         "; Ch<n>=<name>,<reference>,<resolution>,<unit>",
     ]
-    lines += [f"Ch{i + 1}={_escape(n)},,1,{units}" for i, n in enumerate(channel_names)]
+    lines += [f"Ch{i + 1}={_escape(n, path)},,1,{units}" for i, n in enumerate(channel_names)]
 
     mk = [
         "Brain Vision Data Exchange Marker File, Version 1.0",
@@ -107,7 +115,7 @@ def write_brainvision(
     for k, (typ, desc, sample, dur) in enumerate(markers, start=2):
         if not 0 <= int(sample) < n_samples:
             raise InputError(f"marker {desc!r} at sample {sample} outside 0..{n_samples - 1}", path)
-        mk.append(f"Mk{k}={_escape(typ)},{_escape(desc)},{int(sample) + 1},{max(1, int(dur))},0")
+        mk.append(f"Mk{k}={_escape(typ, path)},{_escape(desc, path)},{int(sample) + 1},{max(1, int(dur))},0")
 
     # Data first, header last: a header never points at a missing data file.
     atomic_write_bytes(path.with_suffix(".eeg"), data.tobytes())
