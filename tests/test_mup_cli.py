@@ -99,3 +99,14 @@ def test_simulated_classes_differ_as_described():
     assert dur["myopathic"] < 7.5 < dur["normal"] < 11.2 < dur["reinnervated"]
     assert amp["myopathic"] < amp["normal"] < amp["reinnervated"]
     assert poly["normal"] < 0.35 < min(poly["myopathic"], poly["reinnervated"])
+
+
+def test_param_types_parse():
+    from motorsign.commands.mup import _parse_params
+    from motorsign.errors import ConfigError
+
+    got = _parse_params(["refit_all_rounds=yes", "refit_iter=2", "pair_gain=0.5"])
+    assert got == {"refit_all_rounds": True, "refit_iter": 2, "pair_gain": 0.5}
+    assert _parse_params(["refit_all_rounds=0"]) == {"refit_all_rounds": False}
+    with pytest.raises(ConfigError):
+        _parse_params(["refit_all_rounds=maybe"])

@@ -61,7 +61,12 @@ def _parse_params(items: list[str]) -> dict:
             raise ConfigError(f"--param {k}: unknown MUP parameter")
         default = types[k]
         try:
-            if isinstance(default, tuple):
+            if isinstance(default, bool):
+                flag = v.lower()
+                if flag not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError(v)
+                out[k] = flag in ("true", "1", "yes")
+            elif isinstance(default, tuple):
                 out[k] = tuple(float(x) for x in v.split(","))
             elif isinstance(default, int) and not isinstance(default, bool):
                 out[k] = int(v)

@@ -69,7 +69,7 @@ def _firing(times: np.ndarray, p: MupParams) -> tuple[float, float, float]:
 
 def _channel(recording, idx: int, name: str, muscle, side, age, p: MupParams, engine: str,
              segment: int):
-    from motorsign.mup.classify import classify_muscle
+    from motorsign.mup.classify import assess_muscle
     from motorsign.mup.features import quantify_mup
     from motorsign.mup.interference import interference_summary
     from motorsign.mup.preprocess import ChannelSource
@@ -93,8 +93,10 @@ def _channel(recording, idx: int, name: str, muscle, side, age, p: MupParams, en
                 and f["rise_time_ms"] > p.max_rise_time_ms):
             flags.append("distant")
         # a "mixed" train (two similar units merged) still gives a valid MUP
-        # shape: its template enters the morphology means, not the firing figures
-        used = not (set(flags) - {"mixed"})
+        # shape: its template enters the morphology means, not the firing
+        # figures; a "distant" unit enters every test but the low-amplitude
+        # one (amplitude falls steeply with distance, duration much less)
+        used = not (set(flags) - {"mixed", "distant"})
         units.append({
             "channel": name, "unit_id": uid, "n_discharges": int(u.times_s.size),
             "amplitude_uv": f["amplitude_uv"], "duration_ms": f["duration_ms"],
@@ -147,14 +149,24 @@ def _channel(recording, idx: int, name: str, muscle, side, age, p: MupParams, en
         "active_s": sr.active_s,
         "recruitment_ratio": recruitment["recruitment_ratio"],
     }
+    near_amps = [r["amplitude_uv"] for r in used_units if "distant" not in r["flags"]]
+    stats["unit_values"] = {k: [r[k] for r in used_units]
+                            for k in ("duration_ms", "amplitude_uv", "area_uvms", "polyphasic")}
+    stats["amplitude_near_uv"] = near_amps
     ref = lookup_reference(muscle, age)
-    cls, reasons = classify_muscle(stats, ref, p)
+    verdict = assess_muscle(stats, ref, p)
+    cls, reasons = verdict["classification"], verdict["reasons"]
     summary = {
         "muscle": muscle, "side": side, "age_years": age,
         "duration_s": sr.n_samples / sr.fs,
-        **{k: v for k, v in stats.items() if k != "recruitment_ratio"},
+        **{k: v for k, v in stats.items()
+           if k not in ("recruitment_ratio", "unit_values", "amplitude_near_uv")},
+        "n_units_near": len(near_amps),
+        "mean_amplitude_near_uv": float(np.mean(near_amps)) if near_amps else math.nan,
         "classification": cls,
         "reasons": reasons,
+        "confidence": verdict["confidence"],
+        "tests": verdict["tests"],
         "chronic_neurogenic": cls == "neurogenic",
         "recruitment": recruitment,
         "interference": ip,

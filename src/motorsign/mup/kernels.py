@@ -11,7 +11,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["detect_peaks", "peel", "clip_mask", "turn_points"]
+__all__ = ["detect_peaks", "peel", "refit", "resolve_pairs", "template_xcorr", "clip_mask", "turn_points"]
 
 
 @numba.njit(nogil=True, cache=True)
@@ -100,13 +100,95 @@ def clip_mask(x, lo_val, hi_val, run, guard):  # pragma: no cover - compiled
 
 
 @numba.njit(nogil=True, cache=True)
-def peel(resid, templates, n_sub, anchors, thr, dead, shift, accept, n_passes, valid, tol):
+def _support(templates):  # pragma: no cover - compiled
+    """First and one-past-last non-zero sample of each template row."""
+    m_tot = templates.shape[0]
+    L = templates.shape[1]
+    lo = np.zeros(m_tot, dtype=np.int64)
+    hi = np.zeros(m_tot, dtype=np.int64)
+    for m in range(m_tot):
+        a = 0
+        while a < L and templates[m, a] == 0.0:
+            a += 1
+        b = L
+        while b > a and templates[m, b - 1] == 0.0:
+            b -= 1
+        lo[m] = a
+        hi[m] = b
+    return lo, hi
+
+
+@numba.njit(nogil=True, cache=True)
+def _best_fit(resid, templates, norms, lo, hi, n_sub, anchors, q, shift):  # pragma: no cover - compiled
+    """Best (energy reduction, start, template row) for the peak at ``q``.
+
+    Stage 1: every unit's un-shifted template with each anchor within
+    ±``shift`` samples of ``q``. Stage 2: around each unit's best start, its
+    sub-sample delayed copies (rows ``u * n_sub + p``) one sample either side,
+    so the alignment is resolved to 1/``n_sub`` sample at a cost of
+    2·``n_sub`` dot products per unit instead of ``n_sub`` times stage 1.
+    Dot products run over each row's non-zero span ``lo``–``hi`` only.
+    """
+    n = resid.shape[0]
+    L = templates.shape[1]
+    n_units = templates.shape[0] // n_sub
+    best = -1e30
+    b_start = -1
+    b_m = -1
+    for u in range(n_units):
+        m = u * n_sub
+        ub = -1e30
+        u_st = -1
+        u_m = -1
+        for a_i in range(anchors.shape[1]):
+            a = anchors[u, a_i]
+            if a < 0:
+                break
+            for s in range(-shift, shift + 1):
+                st = q - a + s
+                if st < 0 or st + L > n:
+                    continue
+                dot = 0.0
+                for i in range(lo[m], hi[m]):
+                    dot += resid[st + i] * templates[m, i]
+                red = 2.0 * dot - norms[m]
+                if red > ub:
+                    ub = red
+                    u_st = st
+                    u_m = m
+        if u_m < 0:
+            continue
+        st1 = u_st
+        for p in range(1, n_sub):
+            mp = u * n_sub + p
+            for st in (st1 - 1, st1):
+                if st < 0 or st + L > n:
+                    continue
+                dot = 0.0
+                for i in range(lo[mp], hi[mp]):
+                    dot += resid[st + i] * templates[mp, i]
+                red = 2.0 * dot - norms[mp]
+                if red > ub:
+                    ub = red
+                    u_st = st
+                    u_m = mp
+        if ub > best:
+            best = ub
+            b_start = u_st
+            b_m = u_m
+    return best, b_start, b_m
+
+
+@numba.njit(nogil=True, cache=True)
+def peel(resid, templates, n_sub, anchors, thr, dead, shift, accept, n_passes, valid, tol,
+         floors):
     """Greedy template subtraction ("peeling") on one chunk, in place.
 
     In each pass the peaks of ``|resid|`` above ``thr`` are visited from the
-    largest down; for each, every template (at every sub-sample shift) is
-    aligned so that one of its anchors falls within ±``shift`` samples of the
-    peak, and the alignment that removes the most energy is kept when it
+    largest down; for each, every template is aligned so that one of its
+    anchors falls within ±``shift`` samples of the peak, then refined to
+    sub-sample shifts (:func:`_best_fit`), and the alignment that removes the
+    most energy is kept when it
     removes more than ``accept`` × the template's energy. The template is then
     subtracted. Peaks already explained by an earlier subtraction (now below
     ``thr``) are skipped.
@@ -135,8 +217,13 @@ def peel(resid, templates, n_sub, anchors, thr, dead, shift, accept, n_passes, v
         Peaks at samples with 0 are ignored.
     tol : float
         After a subtraction, a peak under the subtracted template must exceed
-        ``thr + tol * |template|`` there: the residual of a large unit whose
-        discharges vary (jitter, jiggle) is not taken for another unit.
+        ``thr + max(tol * |template|, floors[template])`` there: the residual
+        of a large unit whose discharges vary (jitter, jiggle) is not taken
+        for another unit.
+    floors : float32 array, like ``templates``
+        Per template and sample: how much of the residual its own discharges
+        may leave (a multiple of the unit's discharge-to-discharge variability;
+        zeros when only ``tol`` applies).
 
     Returns
     -------
@@ -151,13 +238,13 @@ def peel(resid, templates, n_sub, anchors, thr, dead, shift, accept, n_passes, v
     n = resid.shape[0]
     m_tot = templates.shape[0]
     L = templates.shape[1]
-    n_units = m_tot // n_sub
     norms = np.zeros(m_tot, dtype=np.float64)
     for m in range(m_tot):
         s = 0.0
         for i in range(L):
             s += templates[m, i] * templates[m, i]
         norms[m] = s
+    lo, hi = _support(templates)
     cap = 1024
     starts = np.empty(cap, dtype=np.int64)
     units = np.empty(cap, dtype=np.int64)
@@ -178,33 +265,12 @@ def peel(resid, templates, n_sub, anchors, thr, dead, shift, accept, n_passes, v
             q = peaks[order[jj]]
             if abs(resid[q]) <= thr + floor[q]:
                 continue
-            best = -1e30
-            b_start = -1
-            b_m = -1
-            for u in range(n_units):
-                for a_i in range(anchors.shape[1]):
-                    a = anchors[u, a_i]
-                    if a < 0:
-                        break
-                    for p in range(n_sub):
-                        m = u * n_sub + p
-                        for s in range(-shift, shift + 1):
-                            st = q - a + s
-                            if st < 0 or st + L > n:
-                                continue
-                            dot = 0.0
-                            for i in range(L):
-                                dot += resid[st + i] * templates[m, i]
-                            red = 2.0 * dot - norms[m]
-                            if red > best:
-                                best = red
-                                b_start = st
-                                b_m = m
+            best, b_start, b_m = _best_fit(resid, templates, norms, lo, hi, n_sub, anchors, q, shift)
             if b_m < 0 or best <= accept * norms[b_m]:
                 continue
             for i in range(L):
                 resid[b_start + i] -= templates[b_m, i]
-                f = tol * abs(templates[b_m, i])
+                f = max(tol * abs(templates[b_m, i]), floors[b_m, i])
                 if f > floor[b_start + i]:
                     floor[b_start + i] = f
             if k == cap:
@@ -222,6 +288,371 @@ def peel(resid, templates, n_sub, anchors, thr, dead, shift, accept, n_passes, v
         if n_acc == 0:
             break
     return starts[:k], units[:k], subs[:k], scores[:k]
+
+
+@numba.njit(nogil=True, cache=True)
+def refit(resid, templates, n_sub, anchors, dead, shift, accept, n_iter, starts, units, subs):
+    """Re-decide every subtracted discharge with all the others subtracted (in place).
+
+    Greedy peeling decides each peak once, before the smaller units that
+    overlap it are found; a superposition can then be taken for one larger
+    unit. Here each discharge in turn is added back to the residual and
+    explained again, exactly as :func:`peel` does it (every template at every
+    anchor within ±``shift`` of the largest residual peak within ±``dead`` of
+    the old one, largest energy reduction, accepted above ``accept`` × the
+    template's energy), now that its neighbours have been subtracted; a
+    discharge that no template explains any more is dropped. Sweeps repeat
+    until nothing changes or ``n_iter`` sweeps were made (Gauss–Seidel).
+
+    Parameters
+    ----------
+    resid : float32 array
+        Residual after :func:`peel`; modified in place.
+    templates, n_sub, anchors, dead, shift, accept
+        As :func:`peel`.
+    n_iter : int
+        Maximum sweeps.
+    starts, units, subs : int64 arrays
+        The discharges found by :func:`peel`; modified in place (``units``
+        is -1 for a dropped discharge).
+
+    Returns
+    -------
+    scores : float32 array
+        Energy removed / template energy for each discharge (0 if dropped).
+    n_changed : int
+        Discharges whose unit or alignment changed.
+    """
+    n = resid.shape[0]
+    m_tot = templates.shape[0]
+    L = templates.shape[1]
+    norms = np.zeros(m_tot, dtype=np.float64)
+    pk = np.zeros(m_tot, dtype=np.int64)
+    for m in range(m_tot):
+        s = 0.0
+        top = -1.0
+        for i in range(L):
+            s += templates[m, i] * templates[m, i]
+            if abs(templates[m, i]) > top:
+                top = abs(templates[m, i])
+                pk[m] = i
+        norms[m] = s
+    lo, hi = _support(templates)
+    k_ev = starts.shape[0]
+    scores = np.zeros(k_ev, dtype=np.float32)
+    n_changed = 0
+    for _ in range(n_iter):
+        changed = 0
+        for e in range(k_ev):
+            if units[e] < 0:
+                continue
+            m0 = units[e] * n_sub + subs[e]
+            st0 = starts[e]
+            for i in range(L):
+                resid[st0 + i] += templates[m0, i]
+            c = st0 + pk[m0]
+            q = c
+            top = -1.0
+            for j in range(max(0, c - dead), min(n, c + dead + 1)):
+                if abs(resid[j]) > top:
+                    top = abs(resid[j])
+                    q = j
+            best, b_start, b_m = _best_fit(resid, templates, norms, lo, hi, n_sub, anchors, q, shift)
+            if b_m < 0 or best <= accept * norms[b_m]:
+                units[e] = -1
+                scores[e] = 0.0
+                changed += 1
+                continue
+            for i in range(L):
+                resid[b_start + i] -= templates[b_m, i]
+            if b_m != m0 or b_start != st0:
+                changed += 1
+            starts[e] = b_start
+            units[e] = b_m // n_sub
+            subs[e] = b_m % n_sub
+            scores[e] = best / norms[b_m]
+        n_changed += changed
+        if changed == 0:
+            break
+    return scores, n_changed
+
+
+@numba.njit(nogil=True, cache=True)
+def template_xcorr(templates):  # pragma: no cover - compiled
+    """Cross-products of every pair of templates at every relative start.
+
+    Returns
+    -------
+    float64 array (m, m, 2L - 1)
+        ``[a, b, d + L - 1]`` = Σ_i templates[a, i] · templates[b, i - d]: the
+        dot product of template ``a`` starting at 0 with ``b`` starting at ``d``.
+    """
+    m_tot = templates.shape[0]
+    L = templates.shape[1]
+    out = np.zeros((m_tot, m_tot, 2 * L - 1), dtype=np.float64)
+    for a in range(m_tot):
+        for b in range(m_tot):
+            for d in range(-(L - 1), L):
+                acc = 0.0
+                for i in range(max(0, d), min(L, L + d)):
+                    acc += templates[a, i] * templates[b, i - d]
+                out[a, b, d + L - 1] = acc
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def resolve_pairs(resid, templates, n_sub, xc, reach, accept, gain, trigger, sigma,
+                  starts, units, subs, scores, train_pos, train_ofs, min_isi,
+                  dup):  # pragma: no cover - compiled
+    """Test each discharge for two overlapping units taken for one (in place on ``resid``).
+
+    For a discharge whose residual within ±``reach`` samples of its main
+    peak holds more than ``trigger`` × the noise energy, the discharge is
+    added back and the best *pair* of templates of two different units, each
+    with its main peak within ±``reach`` of that point, is sought (three best
+    single units as first member; best second member given the first; first
+    member re-fitted given the second). The pair replaces the single
+    template when it removes at least ``gain`` × the smaller template's
+    energy more than the best single template does, and each member removes
+    more than ``accept`` × its own energy given the other (the test
+    :func:`peel` applies to any discharge). Residual energies are computed
+    exactly from the dot products of the signal with each template and of
+    the templates with each other (``xc``, :func:`template_xcorr`).
+
+    Parameters
+    ----------
+    resid : float32 array
+        Residual after :func:`refit`; modified in place.
+    templates : float32 array (n_units * n_sub, L)
+    n_sub : int
+    xc : float64 array
+        :func:`template_xcorr` of ``templates``.
+    reach : int
+        Search half-width (samples) around the discharge's main peak.
+    accept : float
+        As :func:`peel`.
+    gain : float
+        Required extra energy removed by the pair, in units of the smaller
+        member's energy.
+    trigger : float
+        Residual energy (in noise energies, ``sigma² × (2·reach + 1)``) above
+        which a discharge is tested.
+    sigma : float
+        Noise SD of the signal.
+    starts, units, subs : int64 arrays
+        Discharges (``units`` -1: dropped, skipped); the first member of an
+        accepted pair replaces the discharge in place.
+    scores : float32 array
+        Their scores (energy removed / template energy), updated in place.
+    train_pos, train_ofs : int64 arrays
+        Main-peak positions of every unit's discharges (sorted, unit ``u``
+        in ``train_pos[train_ofs[u]:train_ofs[u + 1]]``).
+    min_isi : float64 array
+        Per unit, the shortest interval to another of its discharges that its
+        firing makes plausible (0: no limit). A pair member that would fire
+        closer than this to another discharge of its unit (but more than
+        ``dup`` samples away: itself) is not considered.
+    dup : int
+        See ``min_isi``.
+
+    Returns
+    -------
+    new_starts, new_units, new_subs : int64 arrays
+        The second members of the accepted pairs.
+    new_scores : float32 array
+    n_tested : int
+    """
+    n = resid.shape[0]
+    m_tot = templates.shape[0]
+    L = templates.shape[1]
+    norms = np.zeros(m_tot, dtype=np.float64)
+    pk = np.zeros(m_tot, dtype=np.int64)
+    for m in range(m_tot):
+        acc = 0.0
+        top = -1.0
+        for i in range(L):
+            acc += templates[m, i] * templates[m, i]
+            if abs(templates[m, i]) > top:
+                top = abs(templates[m, i])
+                pk[m] = i
+        norms[m] = acc
+    lo, hi = _support(templates)
+    W = 2 * reach + 1
+    D = np.empty((m_tot, W), dtype=np.float64)
+    ok = np.zeros((m_tot, W), dtype=np.uint8)
+    n_units = m_tot // n_sub
+    cap = 64
+    ns = np.empty(cap, dtype=np.int64)
+    nu = np.empty(cap, dtype=np.int64)
+    nsb = np.empty(cap, dtype=np.int64)
+    nsc = np.empty(cap, dtype=np.float32)
+    b_marg = np.zeros(2)
+    k = 0
+    n_tested = 0
+    noise_e = sigma * sigma * W
+    top_n = 3
+    isi_ok = np.ones((m_tot, W), dtype=np.uint8)
+    for e in range(starts.shape[0]):
+        if units[e] < 0:
+            continue
+        m0 = units[e] * n_sub + subs[e]
+        st0 = starts[e]
+        c = st0 + pk[m0]
+        e_res = 0.0
+        for j in range(max(0, c - reach), min(n, c + reach + 1)):
+            e_res += resid[j] * resid[j]
+        if e_res <= trigger * noise_e:
+            continue
+        n_tested += 1
+        for i in range(L):
+            resid[st0 + i] += templates[m0, i]
+        # dot products with every template at every start in reach
+        for m in range(m_tot):
+            for j in range(W):
+                st = c - pk[m] + j - reach
+                if st < 0 or st + L > n:
+                    ok[m, j] = 0
+                    continue
+                ok[m, j] = 1
+                u = m // n_sub
+                isi_ok[m, j] = 1
+                if min_isi[u] > 0:
+                    pos = st + pk[m]
+                    a = train_ofs[u]
+                    b = train_ofs[u + 1]
+                    i0 = a + np.searchsorted(train_pos[a:b], pos - min_isi[u], side="right")
+                    while i0 < b and train_pos[i0] < pos + min_isi[u]:
+                        if abs(train_pos[i0] - pos) > dup:
+                            isi_ok[m, j] = 0
+                            break
+                        i0 += 1
+                acc = 0.0
+                for i in range(lo[m], hi[m]):
+                    acc += resid[st + i] * templates[m, i]
+                D[m, j] = acc
+        # best single and the best start of each unit
+        best1 = -1e30
+        u_best = np.full(n_units, -1e30)
+        u_m = np.full(n_units, -1, dtype=np.int64)
+        u_j = np.zeros(n_units, dtype=np.int64)
+        for m in range(m_tot):
+            u = m // n_sub
+            for j in range(W):
+                if ok[m, j] == 0:
+                    continue
+                r = 2.0 * D[m, j] - norms[m]
+                if r > best1:
+                    best1 = r
+                if r > u_best[u]:
+                    u_best[u] = r
+                    u_m[u] = m
+                    u_j[u] = j
+        order = np.argsort(-u_best, kind="mergesort")
+        bp_r = -1e30
+        bp = np.zeros(4, dtype=np.int64)  # mP, jP, mB, jB
+        for t in range(min(top_n, n_units)):
+            u1 = order[t]
+            if u_m[u1] < 0:
+                continue
+            mp = u_m[u1]
+            jp = u_j[u1]
+            mb = -1
+            ma = -1
+            jb = 0
+            for _ in range(2):
+                # second member given the first
+                sp = c - pk[mp] + jp - reach
+                rb = -1e30
+                mb = -1
+                jb = 0
+                for m in range(m_tot):
+                    if m // n_sub == mp // n_sub:
+                        continue
+                    for j in range(W):
+                        if ok[m, j] == 0 or isi_ok[m, j] == 0:
+                            continue
+                        sb = c - pk[m] + j - reach
+                        x = _xc_at(xc, mp, m, sb - sp, L)
+                        r = 2.0 * (D[m, j] - x) - norms[m]
+                        if r > rb:
+                            rb = r
+                            mb = m
+                            jb = j
+                if mb < 0:
+                    break
+                # first member again, given the second
+                sb = c - pk[mb] + jb - reach
+                ra = -1e30
+                ma = -1
+                ja = 0
+                for m in range(m_tot):
+                    if m // n_sub == mb // n_sub:
+                        continue
+                    for j in range(W):
+                        if ok[m, j] == 0 or isi_ok[m, j] == 0:
+                            continue
+                        sa = c - pk[m] + j - reach
+                        x = _xc_at(xc, mb, m, sa - sb, L)
+                        r = 2.0 * (D[m, j] - x) - norms[m]
+                        if r > ra:
+                            ra = r
+                            ma = m
+                            ja = j
+                if ma < 0:
+                    break
+                mp = ma
+                jp = ja
+            if mb < 0 or ma < 0:
+                continue
+            sp = c - pk[mp] + jp - reach
+            sb = c - pk[mb] + jb - reach
+            x = _xc_at(xc, mp, mb, sb - sp, L)
+            r_pair = 2.0 * (D[mp, jp] + D[mb, jb] - x) - norms[mp] - norms[mb]
+            marg_p = 2.0 * (D[mp, jp] - x) - norms[mp]
+            marg_b = 2.0 * (D[mb, jb] - x) - norms[mb]
+            if marg_p <= accept * norms[mp] or marg_b <= accept * norms[mb]:
+                continue
+            if r_pair > bp_r:
+                bp_r = r_pair
+                b_marg[0] = marg_p / norms[mp]
+                b_marg[1] = marg_b / norms[mb]
+                bp[0] = mp
+                bp[1] = jp
+                bp[2] = mb
+                bp[3] = jb
+        if bp_r > best1 + gain * min(norms[bp[0]], norms[bp[2]]):
+            mp, jp, mb, jb = bp[0], bp[1], bp[2], bp[3]
+            sp = c - pk[mp] + jp - reach
+            sb = c - pk[mb] + jb - reach
+            for i in range(L):
+                resid[sp + i] -= templates[mp, i]
+                resid[sb + i] -= templates[mb, i]
+            starts[e] = sp
+            units[e] = mp // n_sub
+            subs[e] = mp % n_sub
+            scores[e] = b_marg[0]
+            if k == cap:
+                cap *= 2
+                ns = _grow_i(ns, cap)
+                nu = _grow_i(nu, cap)
+                nsb = _grow_i(nsb, cap)
+                nsc = _grow_f(nsc, cap)
+            ns[k] = sb
+            nu[k] = mb // n_sub
+            nsb[k] = mb % n_sub
+            nsc[k] = b_marg[1]
+            k += 1
+        else:
+            for i in range(L):
+                resid[st0 + i] -= templates[m0, i]
+    return ns[:k], nu[:k], nsb[:k], nsc[:k], n_tested
+
+
+@numba.njit(nogil=True, cache=True)
+def _xc_at(xc, a, b, d, L):  # pragma: no cover - compiled
+    if d <= -L or d >= L:
+        return 0.0
+    return xc[a, b, d + L - 1]
 
 
 @numba.njit(nogil=True, cache=True)

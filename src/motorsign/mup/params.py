@@ -71,7 +71,15 @@ class MupParams:
         Alignment search around each anchor (± this many ms).
     subsample_us : float
         Templates are interpolated at sub-sample shifts so that the alignment
-        step is at most this many µs (4 kHz recordings: 5 sub-shifts).
+        step is at most this many µs (20 kHz: 4 sub-shifts, 4 kHz: 20). A
+        half-sample error on a 0.1–0.2 ms spike changes its apparent size by
+        several per cent, as much as two similar units differ; the search
+        refines each unit's best whole-sample alignment (two-stage, see
+        :func:`motorsign.mup.kernels.peel`).
+    template_support_k : float
+        Template samples outside the span where the template exceeds this
+        many noise SDs are set to zero for matching (below the noise; they
+        only cost time).
     accept_frac : float
         A template is subtracted when it reduces the residual energy by more
         than ``accept_frac`` × its own energy.
@@ -80,8 +88,40 @@ class MupParams:
         threshold plus ``residual_tol`` × the template's absolute value
         there: large units vary from discharge to discharge (jitter, jiggle)
         and their residual must not be sorted as another unit.
+    residual_var_k : float
+        From the second sorting round on, the rule above uses each unit's
+        measured discharge-to-discharge variability instead: a later peak
+        under a subtracted template must exceed the threshold plus
+        ``residual_var_k`` × that unit's SD (beyond noise) at that sample
+        (jitter of a polyphasic unit's spikes, amplitude variation), so
+        a second unit overlapping a steady one is not hidden. 0 keeps
+        ``residual_tol`` throughout.
     n_passes : int
         Peeling passes (each re-detects peaks on the residual).
+    refit_iter : int
+        Sweeps of the refit after peeling (:func:`motorsign.mup.kernels.refit`):
+        each discharge is explained again with all the others subtracted, so
+        a superposition first taken for one larger unit is re-decided once
+        the overlapping units are known. 0 turns it off.
+    refit_all_rounds : bool
+        Refit in every sorting round (templates re-estimated from refitted
+        discharges) rather than only in the last one.
+    pair_gain : float
+        In the last round, a discharge whose residual stays above
+        ``pair_trigger`` noise energies is tested for two overlapping units
+        taken for one (:func:`motorsign.mup.kernels.resolve_pairs`): the best
+        pair of templates of two units replaces it when it removes at least
+        ``pair_gain`` × the smaller template's energy more than the best
+        single template. 0 turns it off.
+    pair_reach_ms : float
+        Both members' main peaks lie within ± this of the discharge's.
+    pair_trigger : float
+        Residual energy within ±pair_reach_ms, in noise energies, above which
+        a discharge is tested.
+    pair_isi_frac : float
+        A pair member may not fire closer to another discharge of its unit
+        than this fraction of the unit's median ISI (from the previous
+        round): the firing pattern vetoes pairs that a regular train rules out.
     n_refine : int
         Template re-estimation rounds (templates from the sorted discharges,
         then sorting again).
@@ -182,11 +222,19 @@ class MupParams:
     min_cluster_fraction: float = 0.01
     anchor_frac: float = 0.5
     anchor_shift_ms: float = 0.15
-    subsample_us: float = 60.0
+    subsample_us: float = 12.5
+    template_support_k: float = 0.5
     accept_frac: float = 0.3
     residual_tol: float = 0.5
+    residual_var_k: float = 3.0
     n_passes: int = 3
-    n_refine: int = 1
+    refit_iter: int = 1
+    refit_all_rounds: bool = False
+    pair_gain: float = 0.3
+    pair_reach_ms: float = 1.0
+    pair_trigger: float = 2.0
+    pair_isi_frac: float = 0.6
+    n_refine: int = 2
     train_merge_corr: float = 0.5
     train_merge_energy: float = 4.0
     train_merge_viol: float = 0.03

@@ -1,8 +1,11 @@
 """Reference values of MUP features by muscle and age (``data/mup_reference.csv``).
 
 The table and its sources are described in ``data/mup_reference.md``. Rows
-give limits for the **muscle mean** of duration and amplitude and the upper
-limit of the polyphasic fraction.
+give limits for the **muscle mean** of duration and amplitude, the upper
+limit of the polyphasic fraction, the number of MUPs per subject behind the
+reference means, the within-muscle spread of single MUPs (coefficients of
+variation, used to widen the limits for small samples) and upper limits of
+single MUPs (outliers); see :mod:`motorsign.mup.classify`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ _FLOAT_COLUMNS = (
     "age_min", "age_max", "mean_duration_ms", "sd_duration_ms", "duration_lln_ms",
     "duration_uln_ms", "mean_amplitude_uv", "sd_amplitude_uv", "amplitude_lln_uv",
     "amplitude_uln_uv", "mean_area_uvms", "sd_area_uvms", "area_lln_uvms", "area_uln_uvms",
-    "polyphasic_uln_pct",
+    "polyphasic_uln_pct", "n_units_per_subject", "unit_cv_duration", "unit_cv_amplitude",
+    "unit_cv_area", "unit_duration_uln_ms", "unit_amplitude_uln_uv",
 )
 
 
@@ -57,7 +61,8 @@ def lookup_reference(muscle: str | None, age_years: float | None = None) -> dict
     Returns
     -------
     dict
-        The row, plus ``matched`` (``"muscle"`` or ``"fallback"``).
+        The row, plus ``matched`` (``"muscle"`` or ``"fallback"``) and
+        ``requested`` (the muscle asked for).
     """
     rows = load_reference()
     key = (muscle or "").strip().lower()
@@ -71,4 +76,5 @@ def lookup_reference(muscle: str | None, age_years: float | None = None) -> dict
         cands = in_band or cands
     row = dict(cands[0])
     row["matched"] = matched
+    row["requested"] = muscle
     return row

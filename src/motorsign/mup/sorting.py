@@ -13,12 +13,18 @@ Steps (the names are those of :class:`~motorsign.mup.params.MupParams`):
    (``merge_noise_k``) or than ``merge_rel`` of their size; tiny clusters are
    dropped.
 4. **Peeling** (resolves overlaps): the peaks of the residual are visited from
-   the largest down and explained by the best template (any anchor, sub-sample
-   shift); the template is subtracted, so overlapping discharges and the
-   satellite spikes of polyphasic units are taken apart (:func:`peel`).
+   the largest down and explained by the best template (any anchor, then
+   sub-sample shifts around each unit's best alignment); the template is
+   subtracted, so overlapping discharges and the satellite spikes of
+   polyphasic units are taken apart (:func:`peel`). Later peaks under a
+   subtracted template must clear a floor set by that unit's own
+   discharge-to-discharge variability (:func:`_variability`).
 5. **Refinement**: templates are re-estimated from the sorted discharges
    (median) and step 4 is repeated ``n_refine`` times; units with fewer than
-   ``min_discharges`` discharges are dropped.
+   ``min_discharges`` discharges are dropped. In the last round every
+   discharge is re-decided with its neighbours subtracted (:func:`refit`) and
+   poorly explained ones are tested for two overlapping units
+   (:func:`resolve_pairs`, with a firing-pattern veto).
 6. **Wide-band templates** (median of up to ``max_template_avg`` discharges,
    ``quant_pre_ms``/``quant_post_ms``) for quantification; each discharge's
    time is its sub-sample alignment plus the offset of the largest absolute
@@ -311,18 +317,75 @@ def _train_merge(long_t: list[np.ndarray], trains: list[np.ndarray], half: int, 
     return [i for i in range(K) if root[i] == i]
 
 
-def _prepare_templates(long_t: list[np.ndarray], half: int, n_sub: int,
-                       params: MupParams) -> tuple[np.ndarray, np.ndarray]:
+def _variability(items: np.ndarray, sigma: float, half: int) -> np.ndarray:
+    """Discharge-to-discharge SD of a unit per sample, beyond the noise.
+
+    Robust SD (MAD × 1.4826) across the unit's aligned windows, with the
+    background noise SD ``sigma`` removed in quadrature: what jitter and
+    amplitude variation leave in the residual after the template is
+    subtracted. Computed on the matched part (±``half`` around the centre of
+    the ``4 * half + 1`` windows); zero elsewhere.
+    """
+    c = items[:, half : 3 * half + 1]
+    med = np.median(c, axis=0)
+    sd = np.median(np.abs(c - med), axis=0) * 1.4826
+    out = np.zeros(items.shape[1], dtype=np.float32)
+    out[half : 3 * half + 1] = np.sqrt(np.maximum(sd * sd - sigma * sigma, 0.0))
+    return out
+
+
+def _median_isi(pos: np.ndarray, fs: float, params: MupParams) -> float:
+    """Median ISI (samples) within ``isi_range_ms``; 0 with fewer than 3 such ISIs."""
+    if pos.size < 4:
+        return 0.0
+    isi = np.diff(np.sort(pos))
+    lo, hi = (v * 1e-3 * fs for v in params.isi_range_ms)
+    isi = isi[(isi >= lo) & (isi <= hi)]
+    return float(np.median(isi)) if isi.size >= 3 else 0.0
+
+
+def _trains_csr(starts: np.ndarray, units: np.ndarray, subs: np.ndarray, T: np.ndarray,
+                n_sub: int, n_units: int) -> tuple[np.ndarray, np.ndarray]:
+    """Main-peak positions of each unit's discharges, sorted, in CSR layout."""
+    pk = np.argmax(np.abs(T), axis=1)
+    ok = units >= 0
+    u = units[ok]
+    pos = starts[ok] + pk[u * n_sub + subs[ok]]
+    order = np.lexsort((pos, u))
+    tofs = np.zeros(n_units + 1, dtype=np.int64)
+    np.cumsum(np.bincount(u, minlength=n_units), out=tofs[1:])
+    return np.ascontiguousarray(pos[order].astype(np.int64)), tofs
+
+
+def _prepare_templates(long_t: list[np.ndarray], half: int, n_sub: int, params: MupParams,
+                       long_var: list[np.ndarray] | None = None, sigma: float = 0.0,
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Template rows (every sub-sample delay), anchors and residual floors.
+
+    Outside the span where a row exceeds ``template_support_k`` × ``sigma``
+    it is set to zero: those samples lie below the noise and only cost time
+    (the kernels skip a row's zero ends).
+    """
     L = 2 * half + 1
-    rows = []
+    rows, floors = [], []
     anchors = np.full((len(long_t), 4), -1, dtype=np.int64)
     for u, t in enumerate(long_t):
         c = t[half : half + L]
         a = _anchors(c, params.anchor_frac)
         anchors[u, : a.size] = a
         for p in range(n_sub):
-            rows.append(_frac_shift(t, p / n_sub)[half : half + L])
-    return np.ascontiguousarray(np.array(rows, dtype=np.float32)), anchors
+            row = _frac_shift(t, p / n_sub)[half : half + L].copy()
+            big = np.flatnonzero(np.abs(row) > params.template_support_k * sigma)
+            if big.size and sigma > 0:
+                row[: big[0]] = 0.0
+                row[big[-1] + 1 :] = 0.0
+            rows.append(row)
+            if long_var is None:
+                floors.append(np.zeros(L, np.float32))
+            else:
+                floors.append(params.residual_var_k * long_var[u][half : half + L])
+    return (np.ascontiguousarray(np.array(rows, dtype=np.float32)), anchors,
+            np.ascontiguousarray(np.array(floors, dtype=np.float32)))
 
 
 def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba") -> SortResult:
@@ -341,11 +404,21 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
     SortResult
     """
     if engine == "numba":
-        from motorsign.mup.kernels import clip_mask, detect_peaks, peel
+        from motorsign.mup.kernels import (
+            clip_mask,
+            detect_peaks,
+            peel,
+            refit,
+            resolve_pairs,
+            template_xcorr,
+        )
     elif engine == "numpy":
         from motorsign.mup.numpy_impl import clip_mask_np as clip_mask
         from motorsign.mup.numpy_impl import detect_peaks_np as detect_peaks
         from motorsign.mup.numpy_impl import peel_np as peel
+        from motorsign.mup.numpy_impl import refit_np as refit
+        from motorsign.mup.numpy_impl import resolve_pairs_np as resolve_pairs
+        from motorsign.mup.numpy_impl import template_xcorr_np as template_xcorr
     else:
         raise ValueError(f"engine must be 'numba' or 'numpy', got {engine!r}")
     fs = source.fs
@@ -355,6 +428,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
     dead = max(1, int(round(params.dead_ms * 1e-3 * fs)))
     n_sub = max(1, int(np.ceil((1e6 / fs) / params.subsample_us)))
     shift = max(1, int(round(params.anchor_shift_ms * 1e-3 * fs)))
+    reach = max(1, int(round(params.pair_reach_ms * 1e-3 * fs)))
     pre = int(round(params.quant_pre_ms * 1e-3 * fs))
     post = int(round(params.quant_post_ms * 1e-3 * fs))
     res.wide_pre = pre
@@ -418,14 +492,20 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
     # 4-5. peeling and refinement
     rounds = 1 + max(1, params.n_refine)
     offsets = np.zeros(len(long_t), dtype=np.float64)
+    long_var = None  # known from the first sorted discharges on
+    min_isi = np.zeros(len(long_t))  # plausible shortest ISI per unit (samples), 0: unknown
+    gap = params.duplicate_ms * 1e-3 * fs
     for r in range(rounds):
         final = r == rounds - 1
-        T, anchors = _prepare_templates(long_t, half, n_sub, params)
+        T, anchors, floors = _prepare_templates(long_t, half, n_sub, params, long_var, sigma)
+        # the fixed fraction rule until each unit's own variability is measured
+        tol = params.residual_tol if long_var is None else 0.0
+        xc = None
         K = len(long_t)
         det_res = [_Reservoir(params.max_template_avg, rng) for _ in range(K)]
         wide_res = [_Reservoir(params.max_template_avg, rng) for _ in range(K)]
         pos_all: list[list[float]] = [[] for _ in range(K)]
-        time_all: list[list[float]] = [[] for _ in range(K)]
+        src_all: list[list[int]] = [[] for _ in range(K)]  # unit that found each discharge
         score_all: list[list[float]] = [[] for _ in range(K)]
         n_unassigned = 0
         for ch in source.chunks():
@@ -433,8 +513,26 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
             resid = ch.det.copy()
             starts, units, subs, scores = peel(
                 resid, T, n_sub, anchors, thr, dead, shift, params.accept_frac,
-                params.n_passes, valid, params.residual_tol,
+                params.n_passes, valid, tol, floors,
             )
+            if params.refit_iter > 0 and (final or params.refit_all_rounds) and starts.size:
+                starts, units, subs = starts.copy(), units.copy(), subs.copy()
+                scores, _ = refit(resid, T, n_sub, anchors, dead, shift, params.accept_frac,
+                                  params.refit_iter, starts, units, subs)
+                if params.pair_gain > 0 and final:
+                    if xc is None:
+                        xc = template_xcorr(T)
+                    tpos, tofs = _trains_csr(starts, units, subs, T, n_sub, K)
+                    ps, pu, pb, psc, _ = resolve_pairs(
+                        resid, T, n_sub, xc, reach, params.accept_frac, params.pair_gain,
+                        params.pair_trigger, sigma, starts, units, subs, scores,
+                        tpos, tofs, min_isi, int(gap))
+                    starts = np.concatenate([starts, ps])
+                    units = np.concatenate([units, pu])
+                    subs = np.concatenate([subs, pb])
+                    scores = np.concatenate([scores, psc])
+                kept = units >= 0
+                starts, units, subs, scores = starts[kept], units[kept], subs[kept], scores[kept]
             if final:
                 left = detect_peaks(resid, thr, dead, valid) + ch.offset
                 n_unassigned += int(((left >= ch.start) & (left < ch.stop)).sum())
@@ -453,7 +551,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                 if ww is not None:
                     wide_res[u].add(np.array(ww, dtype=np.float32))
                 if final:
-                    time_all[u].append((pc + offsets[u]) / fs)
+                    src_all[u].append(u)
         gap = params.duplicate_ms * 1e-3 * fs
         for u in range(K):
             keep_i = _dedupe(np.asarray(pos_all[u]), np.asarray(score_all[u]), gap)
@@ -461,7 +559,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
             pos_all[u] = [pos_all[u][i] for i in keep_i]
             score_all[u] = [score_all[u][i] for i in keep_i]
             if final:
-                time_all[u] = [time_all[u][i] for i in keep_i]
+                src_all[u] = [src_all[u][i] for i in keep_i]
         if final and K > 1:
             # last chance for a unit split in two: join trains that one neuron could fire
             big = [u for u in range(K) if len(pos_all[u]) >= params.min_discharges]
@@ -474,14 +572,14 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                     if rep != u:
                         pos_all[rep] += pos_all[u]
                         score_all[rep] += score_all[u]
-                        time_all[rep] += time_all[u]
-                        pos_all[u], score_all[u], time_all[u] = [], [], []
+                        src_all[rep] += src_all[u]
+                        pos_all[u], score_all[u], src_all[u] = [], [], []
                 for u in big:
                     keep_i = _dedupe(np.asarray(pos_all[u]), np.asarray(score_all[u]), gap)
                     n_unassigned += len(pos_all[u]) - keep_i.size
                     pos_all[u] = [pos_all[u][i] for i in keep_i]
                     score_all[u] = [score_all[u][i] for i in keep_i]
-                    time_all[u] = [time_all[u][i] for i in keep_i]
+                    src_all[u] = [src_all[u][i] for i in keep_i]
         counts = np.array([len(p) for p in pos_all])
         keep = np.flatnonzero(counts >= params.min_discharges)
         wide_t = []
@@ -491,13 +589,15 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
             else:
                 wide_t.append(None)
         if not final:
-            new_long, new_off, new_pos = [], [], []
+            new_long, new_off, new_pos, new_var = [], [], [], []
             for u in keep:
                 if not det_res[u].items or wide_t[u] is None:
                     continue
-                new_long.append(np.median(np.array(det_res[u].items), axis=0).astype(np.float32))
                 wt = wide_t[u]
                 base = np.median(np.concatenate([wt[:pre // 4 + 1], wt[-(post // 4 + 1):]]))
+                d_win = np.array(det_res[u].items)
+                new_long.append(np.median(d_win, axis=0).astype(np.float32))
+                new_var.append(_variability(d_win, sigma, half))
                 new_off.append(_peak_offset(wt - base, pre))
                 new_pos.append(np.sort(np.asarray(pos_all[u])))
             ids = _train_merge(new_long, new_pos, half, fs, params)
@@ -506,22 +606,34 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
             ids = [m[2] for m in merged]
             new_long = [new_long[i] for i in ids]
             new_off = [new_off[i] for i in ids]
+            long_var = [new_var[i] for i in ids] if params.residual_var_k > 0 else None
+            min_isi = np.array([params.pair_isi_frac * _median_isi(new_pos[i], fs, params)
+                                for i in ids])
             long_t = new_long
             offsets = np.array(new_off, dtype=np.float64)
             if not long_t:
                 return res
             continue
         res.n_unassigned = n_unassigned + int(counts[counts < params.min_discharges].sum())
+        # discharge time = alignment + largest peak of the final wide-band template of
+        # the unit that found it (the previous round's template may peak elsewhere)
+        off_final = offsets[:K].copy() if offsets.size >= K else np.zeros(K)
+        for u in range(K):
+            if wide_t[u] is not None:
+                wt = wide_t[u]
+                base = np.median(np.concatenate([wt[:pre // 4 + 1], wt[-(post // 4 + 1):]]))
+                off_final[u] = _peak_offset(wt - base, pre)
         for u in keep:
             items = np.array(wide_res[u].items)
             if items.shape[0] == 0:
                 continue
             mad = np.median(np.abs(items - np.median(items, axis=0)), axis=0) * 1.4826
             tnoise = float(np.median(mad)) * 1.2533 / np.sqrt(items.shape[0])
-            order = np.argsort(time_all[u])
+            times = (np.asarray(pos_all[u]) + off_final[np.asarray(src_all[u], dtype=np.int64)]) / fs
+            order = np.argsort(times)
             res.units.append(
                 UnitTrain(
-                    times_s=np.asarray(time_all[u])[order],
+                    times_s=times[order],
                     det_template=long_t[u][half : half + 2 * half + 1].copy(),
                     wide_template=wide_t[u].astype(np.float32),
                     n_averaged=int(items.shape[0]),

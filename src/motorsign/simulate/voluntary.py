@@ -15,7 +15,8 @@ spikes and a small amplitude variation. The background is band-limited
 Gaussian noise (distant units) plus white amplifier noise.
 
 The truth table lists every discharge (``unit_id``, ``time_s`` = time of the
-unit's largest absolute peak) with the noise-free unit's amplitude, duration
+largest absolute peak of the unit's mean, jitter-averaged, discharge) with
+the noise-free unit's amplitude, duration
 and phases measured by :func:`motorsign.mup.features.quantify_mup`, so the
 features follow the same written definitions as the analysis. ``meta``
 carries the muscle condition and a per-unit table.
@@ -115,9 +116,25 @@ class _Unit:
         self.slow_w = rng.uniform(*c["slow_ms"])
         self.slow_a = rng.uniform(*c["slow_rel"]) * self.amp
         self.jitter_ms = c["jitter_us"] * 1e-3
-        t = np.arange(-30.0, 30.0, 0.005)
-        v = self.wave(t)
-        self.peak_ms = float(t[np.argmax(np.abs(v))])
+        self.peak_ms = self._mean_peak_ms()
+
+    def _mean_peak_ms(self, step_ms: float = 0.005) -> float:
+        """Time of the largest absolute value of the unit's *mean* discharge.
+
+        Every discharge jitters its spikes (independent Gaussian delays of SD
+        ``jitter_ms``, mean gain 1), so the average MUP is the slow component
+        plus the spikes convolved with that Gaussian. Its largest peak is the
+        unit's reference time: the jitter-free waveform is never recorded,
+        and when two of its spikes are nearly as large the averaged one — the
+        waveform any analysis estimates — can peak at the other.
+        """
+        t = np.arange(-30.0, 30.0, step_ms)
+        slow = self.slow_a * _slow(t / self.slow_w)
+        spikes = self.wave(t) - slow
+        h = np.arange(-4.0 * self.jitter_ms, 4.0 * self.jitter_ms + step_ms / 2, step_ms)
+        g = np.exp(-0.5 * (h / self.jitter_ms) ** 2)
+        mean = slow + np.convolve(spikes, g / g.sum(), mode="same")
+        return float(t[np.argmax(np.abs(mean))])
 
     def wave(self, t_ms: np.ndarray, tau: np.ndarray | None = None, gain: float = 1.0) -> np.ndarray:
         tau = self.tau if tau is None else tau
@@ -139,7 +156,8 @@ def make_unit(rng: np.random.Generator, cls: str = "normal"):
     -------
     object
         With ``wave(t_ms)`` (µV at times in ms from the unit's reference),
-        ``peak_ms`` (time of its largest absolute value) and ``cls``.
+        ``peak_ms`` (time of the largest absolute value of its mean,
+        jitter-averaged, discharge) and ``cls``.
     """
     if cls not in UNIT_CLASSES:
         raise ConfigError(f"unknown unit class {cls!r}; choose one of: {', '.join(UNIT_CLASSES)}")
