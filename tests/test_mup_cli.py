@@ -102,11 +102,18 @@ def test_simulated_classes_differ_as_described():
 
 
 def test_param_types_parse():
-    from motorsign.commands.mup import _parse_params
+    from functools import partial
+
+    from motorsign.commands._common import parse_params
     from motorsign.errors import ConfigError
+    from motorsign.mup.params import MupParams
+
+    _parse_params = partial(parse_params, params_class=MupParams, what="MUP")
 
     got = _parse_params(["refit_all_rounds=yes", "refit_iter=2", "pair_gain=0.5"])
     assert got == {"refit_all_rounds": True, "refit_iter": 2, "pair_gain": 0.5}
     assert _parse_params(["refit_all_rounds=0"]) == {"refit_all_rounds": False}
     with pytest.raises(ConfigError):
         _parse_params(["refit_all_rounds=maybe"])
+    with pytest.raises(ConfigError, match="did you mean 'pair_gain'"):
+        _parse_params(["pair_gian=0.5"])

@@ -46,23 +46,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--units", default=None, help="units of the values when the file has none")
 
 
-def _parse_params(items: list[str]) -> dict:
-    from motorsign.errors import ConfigError
-
-    out: dict = {}
-    for item in items:
-        if "=" not in item:
-            raise ConfigError(f"--param {item!r}: expected NAME=VALUE")
-        k, v = item.split("=", 1)
-        k = k.strip()
-        if k == "grade_rates_per_min":
-            out[k] = [float(x) for x in v.split(",")]
-        else:
-            try:
-                out[k] = float(v)
-            except ValueError as exc:
-                raise ConfigError(f"--param {k}: {v!r} is not a number") from exc
-    return out
 
 
 def execute(
@@ -134,11 +117,13 @@ def run(args: argparse.Namespace) -> int:
     """Run ``motorsign detect``."""
     import logging
 
-    read_options = {"fs": args.fs, "stim_sample": args.stim_sample, "variable": args.variable,
-                    "stream": args.stream, "units": args.units}
+    from motorsign.commands._common import parse_params, read_options_from
+    from motorsign.spontaneous.params import DetectParams
+
+    read_options = read_options_from(args)
     summary = execute(args.file, args.out, muscle=args.muscle, side=args.side,
                       channels=args.channels, read_options=read_options, n_jobs=args.n_jobs,
-                      params=_parse_params(args.param), mode=args.mode)
+                      params=parse_params(args.param, DetectParams, "detection"), mode=args.mode)
     log = logging.getLogger("motorsign.detect")
     for name, ch in summary["channels"].items():
         log.info("%s: rest %.1f s, grade %s, fasciculations %s/min", name, ch["rest_s"],

@@ -45,36 +45,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--units", default=None, help="units of the values when the file has none")
 
 
-def _parse_params(items: list[str]) -> dict:
-    from dataclasses import fields
-
-    from motorsign.errors import ConfigError
-    from motorsign.mup.params import MupParams
-
-    types = {f.name: f.default for f in fields(MupParams)}
-    out: dict = {}
-    for item in items:
-        if "=" not in item:
-            raise ConfigError(f"--param {item!r}: expected NAME=VALUE")
-        k, v = (s.strip() for s in item.split("=", 1))
-        if k not in types:
-            raise ConfigError(f"--param {k}: unknown MUP parameter")
-        default = types[k]
-        try:
-            if isinstance(default, bool):
-                flag = v.lower()
-                if flag not in ("true", "false", "1", "0", "yes", "no"):
-                    raise ValueError(v)
-                out[k] = flag in ("true", "1", "yes")
-            elif isinstance(default, tuple):
-                out[k] = tuple(float(x) for x in v.split(","))
-            elif isinstance(default, int) and not isinstance(default, bool):
-                out[k] = int(v)
-            else:
-                out[k] = float(v)
-        except ValueError as exc:
-            raise ConfigError(f"--param {k}: {v!r} is not a valid value") from exc
-    return out
 
 
 def write_templates(path: str | os.PathLike, templates: dict) -> Path:
@@ -193,11 +163,13 @@ def run(args: argparse.Namespace) -> int:
     """Run ``motorsign mup``."""
     import logging
 
-    read_options = {"fs": args.fs, "stim_sample": args.stim_sample, "variable": args.variable,
-                    "stream": args.stream, "units": args.units}
+    from motorsign.commands._common import parse_params, read_options_from
+    from motorsign.mup.params import MupParams
+
+    read_options = read_options_from(args)
     summary = execute(args.file, args.out, muscle=args.muscle, side=args.side,
                       channels=args.channels, read_options=read_options, age_years=args.age,
-                      params=_parse_params(args.param), engine=args.engine)
+                      params=parse_params(args.param, MupParams, "MUP"), engine=args.engine)
     log = logging.getLogger("motorsign.mup")
     for name, ch in summary["channels"].items():
         log.info("%s: %d units, %s (%s)", name, ch["n_units_used"], ch["classification"],
