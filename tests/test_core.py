@@ -118,3 +118,18 @@ def test_cli_os_error_is_one_clean_line(tmp_path, capsys):
                  "--out", str(blocker / "sub" / "cmct.json")])
     err = capsys.readouterr().err.strip()
     assert code == 1 and "\n" not in err and "Errno" not in err and str(blocker) in err
+
+
+def test_closed_pipe_is_quiet():
+    # 2 MB of output into `head -c 1`: far more than a pipe buffer, so the
+    # write is certain to hit a closed pipe.
+    code = (
+        "import sys; import motorsign.commands.cmct as m;"
+        "m.run = lambda args: print('x' * 2_000_000) or 0;"
+        "from motorsign.cli import main;"
+        "sys.exit(main(['cmct', '--mep-latency', '21.5', '--f-latency', '27', '--m-latency', '3.5']))"
+    )
+    proc = subprocess.run(f'"{sys.executable}" -c "{code}" | head -c 1', shell=True,
+                          capture_output=True, text=True)
+    assert proc.stdout == "x"
+    assert "Broken pipe" not in proc.stderr and "Traceback" not in proc.stderr

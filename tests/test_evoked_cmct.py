@@ -80,3 +80,10 @@ def test_cli_errors(tmp_path, capsys):
     assert "needs --f-latency" in capsys.readouterr().err
     assert main(["cmct", "--mep", str(tmp_path / "nope"), "--nerve", str(tmp_path)]) == 1
     assert "summary.json" in capsys.readouterr().err
+
+
+def test_cmct_that_would_be_negative_is_nan_with_a_reason():
+    # MEP onset 10 ms against a peripheral time (27 + 3.5 - 1) / 2 = 14.75 ms
+    res = compute_cmct(mep_latency_ms=10.0, f_latency_ms=27.0, m_latency_ms=3.5, muscle="APB")
+    assert math.isnan(res["cmct_ms"]) and res["peripheral_ms"] == 14.75
+    assert "cmct_not_positive" in res["reasons"] and res["abnormal"] is None

@@ -96,3 +96,9 @@ def test_info_does_not_import_mne_or_matplotlib(tmp_path):
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.realdata
+def test_info_text_names_the_single_wfdb_stream(capsys, realdata):
+    assert main(["info", str(realdata / "physionet_emgdb" / "emg_healthy.hea")]) == 0
+    assert "[shown: None]" not in capsys.readouterr().out

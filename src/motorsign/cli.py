@@ -19,7 +19,9 @@ import argparse
 import importlib
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 #: verb -> (module, one-line description). The descriptions live here so the
 #: verb list prints without importing any verb module.
@@ -90,11 +92,52 @@ def _setup_logging(args: argparse.Namespace) -> None:
         level = logging.ERROR
     logging.basicConfig(level=level, format="motorsign: %(levelname)s: %(message)s")
     logging.captureWarnings(True)
+    warnings.formatwarning = _format_warning
+    if level > logging.INFO:  # neo logs multi-line messages; motorsign raises its own one-line error
+        logging.getLogger("neo").setLevel(logging.CRITICAL)
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    """One line per warning: motorsign's own without the source location."""
+    from motorsign.errors import MotorsignWarning
+
+    text = " ".join(str(message).split())
+    if issubclass(category, MotorsignWarning):
+        return text
+    return f"{category.__name__}: {text} ({filename}:{lineno})"
 
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return " ".join(text.split())
+
+
+#: verbs whose ``--out`` is a folder (``fuse --out`` is a file)
+_OUT_DIR_VERBS = ("detect", "mup", "mep", "nerve", "simulate", "run")
+
+
+def _check_out_dir(verb: str, args: argparse.Namespace) -> None:
+    """Refuse an ``--out`` that is an existing file before any work is done."""
+    from motorsign.errors import ConfigError
+
+    out = getattr(args, "out", None)
+    if verb in _OUT_DIR_VERBS and out and Path(out).exists() and not Path(out).is_dir():
+        raise ConfigError("--out exists and is a file, not a folder (give a folder name)", out)
+
+
+def _warn_unknown_muscle(verb: str, args: argparse.Namespace) -> None:
+    """One warning for a ``--muscle`` the catalog does not know (``mep`` warns on its own)."""
+    muscle = getattr(args, "muscle", None)
+    if verb not in ("detect", "mup", "nerve", "cmct") or not isinstance(muscle, str) or not muscle:
+        return
+    from motorsign.fusion.catalog import load_catalog
+
+    catalog = load_catalog()
+    if catalog.find(muscle) is None:
+        near = catalog.suggest(muscle)
+        hint = f" (did you mean {', '.join(near)}?)" if near else ""
+        log.warning("--muscle %r is not a muscle of the catalog%s: no muscle-specific reference "
+                    "values or norms apply", muscle, hint)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -123,11 +166,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     from motorsign.errors import MotorsignError
 
     try:
+        _check_out_dir(verb, args)
+        _warn_unknown_muscle(verb, args)
         code = module.run(args)
         return 0 if code is None else int(code)
     except KeyboardInterrupt:
         print(f"motorsign {verb}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`motorsign ... | head`): stop
+        # quietly, as command-line tools do; result files are already written.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except MotorsignError as exc:
         if args.debug:
             raise
@@ -137,13 +190,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         where = getattr(exc, "filename", None)
-        if isinstance(exc, OSError) and exc.strerror:
+        out = getattr(args, "out", None)
+        if (isinstance(exc, OSError) and exc.strerror and where and out
+                and (Path(where) == Path(out) or Path(where) in Path(out).parents)):
+            msg = f"{where}: cannot write the --out {'file' if verb == 'fuse' else 'folder'} ({exc.strerror})"
+        elif isinstance(exc, OSError) and exc.strerror:
             msg = f"{where}: {exc.strerror}" if where else exc.strerror
         else:
             msg = _one_line(exc)
             if where and str(where) not in msg:
                 msg = f"{where}: {msg}"
         print(f"motorsign {verb}: error: {msg}", file=sys.stderr)
+        return 1
+    except MemoryError as exc:  # usually an absurd option (a duration of years)
+        if args.debug:
+            raise
+        print(f"motorsign {verb}: error: not enough memory ({_one_line(exc)}): check the sizes asked for",
+              file=sys.stderr)
         return 1
     except Exception as exc:  # a bug: still one line, with a hint
         if args.debug:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 
 HELP = "central motor conduction time"
 
@@ -66,6 +67,13 @@ def run(args: argparse.Namespace) -> int:
     elif args.mep_latency is not None:
         if args.root_latency is None and (args.f_latency is None or args.m_latency is None):
             raise ConfigError("--mep-latency needs --f-latency and --m-latency (or --root-latency)")
+        for flag, value in (("--mep-latency", args.mep_latency), ("--f-latency", args.f_latency),
+                            ("--m-latency", args.m_latency), ("--root-latency", args.root_latency)):
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise ConfigError(f"{flag} must be a positive number of ms, got {value}")
+        if args.f_latency is not None and args.m_latency is not None and args.f_latency <= args.m_latency:
+            raise ConfigError(f"--f-latency ({args.f_latency} ms) must be longer than --m-latency "
+                              f"({args.m_latency} ms): are the two swapped?")
         res = compute_cmct(mep_latency_ms=args.mep_latency, f_latency_ms=args.f_latency,
                            m_latency_ms=args.m_latency, root_latency_ms=args.root_latency,
                            muscle=args.muscle, condition=args.condition, norms=args.norms,

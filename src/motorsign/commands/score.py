@@ -14,6 +14,8 @@ from pathlib import Path
 HELP = "score a result against ground truth"
 SCORE_KINDS = ("discharges", "mep", "nerve")
 NERVE_COLUMNS = ("m_onset_ms", "f_latency_ms")
+#: columns only result files have (discharges.csv, meps.csv, responses.csv), never truth files
+RESULT_ONLY_COLUMNS = ("confidence", "flags", "measured")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +54,8 @@ def _read_csv(path: Path, what: str):
 
     from motorsign.errors import InputError
 
+    if path.is_dir():
+        raise InputError(f"{what} is a folder, not a CSV file", path)
     if not path.is_file():
         raise InputError(f"{what} file not found", path)
     try:
@@ -108,6 +112,13 @@ def score_files(
 
     t = _read_csv(truth, "truth")
     d = _read_csv(detected, "detected")
+    marks = [c for c in RESULT_ONLY_COLUMNS if c in t.columns]
+    if marks and not any(c in d.columns for c in RESULT_ONLY_COLUMNS):
+        raise InputError(
+            f"--truth is a motorsign result (it has column {marks[0]!r}) and --detected {detected} "
+            "is not: are the two files swapped?",
+            truth,
+        )
     try:
         if kind == "discharges":
             if intervals is None:
@@ -129,7 +140,8 @@ def score_files(
                 raise InputError(f"neither table has both of {', '.join(NERVE_COLUMNS)}", detected)
     except InputError as exc:
         if exc.path is None:
-            raise InputError(exc.message, detected) from exc
+            which = truth if exc.message.startswith("truth") else detected
+            raise InputError(exc.message, which) from exc
         raise
     out["truth"] = str(truth)
     out["detected"] = str(detected)

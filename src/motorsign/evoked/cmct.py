@@ -111,6 +111,14 @@ def compute_cmct(*, mep_latency_ms: float | None, f_latency_ms: float | None = N
     norm = find_norm(muscle, "cmct_ms", condition=condition, path=norms)
     uln = norm.limit if norm is not None else math.nan
     reasons = []
+    if math.isfinite(cmct) and cmct <= 0:
+        # Central conduction cannot take no time: the inputs do not belong
+        # together (another muscle's F-wave, a swapped or mis-set latency).
+        log.warning("CMCT would be %.2f ms (MEP onset %.2f ms is not after the peripheral time "
+                    "%.2f ms): reported as NaN; check that the latencies belong together",
+                    cmct, mep_latency_ms, pmt)
+        cmct = math.nan
+        reasons.append("cmct_not_positive")
     if mep_present is False:
         abnormal = True
         reasons.append("mep_absent")

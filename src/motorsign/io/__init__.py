@@ -89,6 +89,8 @@ def read(
     if spec is None:
         if not p.exists():
             raise InputError("file not found", p)
+        if p.is_dir():
+            raise InputError("is a folder, not a recording file (give the file itself, e.g. NAME.vhdr)", p)
         raise UnsupportedFormatError(
             f"unknown file type {p.suffix or '(no extension)'!r}{companion_hint(p)}; supported: "
             + ", ".join(supported_extensions()),

@@ -120,6 +120,12 @@ def override_units(channels: Sequence[Channel], units: str | None, path) -> tupl
     factor = units_to_uv_factor(units)
     if not math.isfinite(factor):
         raise InputError(f"--units {units!r} is not a voltage unit (use V, mV, uV or nV)", path)
+    declared = sorted({c.units for c in channels if c.kind == "emg" and c.units_ok
+                       and units_to_uv_factor(c.units) != factor})
+    if declared:
+        warnings.warn(f"{path}: --units {units} overrides the units the file declares "
+                      f"({', '.join(declared)}): amplitudes change by that factor", MotorsignWarning,
+                      stacklevel=3)
     return tuple(replace(c, units=str(units), to_uv=factor) if c.kind == "emg" else c
                  for c in channels)
 

@@ -161,7 +161,10 @@ def format_text(desc: dict) -> str:
             if s.get("n_channels") is not None:
                 txt += f" ({s['n_channels']} ch @ {_fmt_num(s['sampling_rate_hz'] or math.nan)} Hz)"
             parts.append(txt)
-        lines.append(f"streams:     {'; '.join(parts)}   [shown: {desc.get('stream')}]")
+        shown = desc.get("stream")
+        if shown is None and len(streams) == 1:  # a single-stream reader (WFDB) names none
+            shown = streams[0].get("name")
+        lines.append(f"streams:     {'; '.join(parts)}   [shown: {shown}]")
     if desc.get("variables"):
         lines.append("variables:   " + ", ".join(
             f"{k} {'x'.join(map(str, v))}" for k, v in desc["variables"].items()))

@@ -157,6 +157,13 @@ def open_rawio(path: Path, spec: FormatSpec):
         raise InputError(
             f"reading {spec.name} needs a library that is not installed ({exc})", path
         ) from exc
+    except FileNotFoundError as exc:  # a companion file (.eeg/.vmrk, ...) the header names
+        missing = Path(exc.filename).name if exc.filename else "a companion file"
+        raise InputError(
+            f"{missing} not found next to it: the {spec.name} recording needs it "
+            "(same folder, the name given in the header)",
+            path,
+        ) from exc
     except Exception as exc:  # neo raises anything from struct.error to KeyError
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise InputError(
@@ -450,6 +457,12 @@ def read_neo(path: Path, spec: FormatSpec, *, stream=None, units: str | None = N
                  f"{rec.stream!r}: choose with stream=/--stream")
     if len(set(c.sampling_rate_hz for c in rec.channels)) > 1:
         raise InputError("channels of one stream have different sampling rates", path)
+    if is_bv:
+        late = [e for e in events if e.segment < len(segments)
+                and e.time_s * fs > segments[e.segment].n_samples]
+        if late:
+            warn(rec.warnings, path, f"{len(late)} marker(s) lie after the end of the data "
+                 f"({rec.duration_s():g} s): is the .eeg file truncated?")
     if res:
         rec.annotations["brainvision_resolution"] = {chans[i].name: r for i, r in res.items()}
     if reader.header.get("spike_channels") is not None and len(reader.header["spike_channels"]):

@@ -220,8 +220,8 @@ def _check(o: dict) -> None:
         raise ConfigError(f"--rows x --cols must be 1..512 channels, got {o['rows']}x{o['cols']}")
     if o["rows"] * o["ied_mm"] > FIBRE_LENGTH_MM - 10:
         raise ConfigError(f"the grid ({o['rows']} rows x {o['ied_mm']} mm) is longer than the fibres")
-    if o["duration_s"] <= 2 * EDGE_MARGIN_S:
-        raise ConfigError(f"--duration-s must be > {2 * EDGE_MARGIN_S}")
+    if not (o["duration_s"] > 2 * EDGE_MARGIN_S and np.isfinite(o["duration_s"])):
+        raise ConfigError(f"--duration-s must be a finite number > {2 * EDGE_MARGIN_S}, got {o['duration_s']}")
     for key in ("fasc_units", "voluntary", "voluntary_units"):
         if int(o[key]) < 0:
             raise ConfigError(f"--{key.replace('_', '-')} must be >= 0")

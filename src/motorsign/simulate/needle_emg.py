@@ -201,8 +201,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _check(o: dict) -> None:
     if not 1000.0 <= o["fs"] <= 200000.0:
         raise ConfigError(f"--fs must be between 1000 and 200000 Hz, got {o['fs']}")
-    if not o["duration_s"] > 2 * EDGE_MARGIN_S:
-        raise ConfigError(f"--duration-s must be > {2 * EDGE_MARGIN_S}, got {o['duration_s']}")
+    if not (o["duration_s"] > 2 * EDGE_MARGIN_S and np.isfinite(o["duration_s"])):
+        raise ConfigError(f"--duration-s must be a finite number > {2 * EDGE_MARGIN_S}, got {o['duration_s']}")
     if o["n_channels"] < 1:
         raise ConfigError(f"--n-channels must be >= 1, got {o['n_channels']}")
     for key in ("fib_trains", "psw_trains", "fasc_units", "end_plate_channels", "crd_episodes", "voluntary", "artifacts"):

@@ -223,8 +223,8 @@ def generate(*, seed: int = 0, condition: str | None = None, duration_s: float |
         raise ConfigError(f"--condition must be one of {', '.join(CONDITIONS)} or random, got {condition!r}")
     duration_s = 10.0 if duration_s is None else float(duration_s)
     fs = 20000.0 if fs is None else float(fs)
-    if not duration_s > 0:
-        raise ConfigError(f"--duration-s must be positive, got {duration_s}")
+    if not (duration_s > 0 and math.isfinite(duration_s)):
+        raise ConfigError(f"--duration-s must be a finite positive number, got {duration_s}")
     if not fs >= 2000:
         raise ConfigError(f"--fs must be at least 2000 Hz, got {fs}")
     effort = float(rng.uniform(0.08, 0.2)) if effort is None else float(effort)
