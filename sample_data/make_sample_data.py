@@ -66,7 +66,7 @@ def needle_fdi_r(out: Path) -> dict[str, Path]:
 
 def needle_biceps_r(out: Path) -> dict[str, Path]:
     """Fasciculating biceps R: > 2 min of rest with fasciculations, one contraction."""
-    return make(out, "needle_biceps_r", "needle-emg", 102, duration_s=140.0, fs=10000.0, n_channels=1,
+    return make(out, "needle_biceps_r", "needle-emg", 102, duration_s=140.0, fs=8000.0, n_channels=1,
                 muscle="biceps", side="R", fib_trains=0, psw_trains=0,
                 fasc_units=4, fasc_rate_per_min=5.0, fasc_variant="enlarged",
                 voluntary=1, voluntary_s=(6.0, 7.0), voluntary_units=6, voluntary_variant="enlarged")
