@@ -8,7 +8,7 @@ from typing import Any
 
 from motorsign.errors import ConfigError
 
-__all__ = ["parse_params", "read_options_from"]
+__all__ = ["add_reader_arguments", "parse_params", "read_options_from"]
 
 _TRUE = ("true", "1", "yes")
 _BOOLEAN = _TRUE + ("false", "0", "no")
@@ -66,7 +66,23 @@ def parse_params(items: list[str] | None, params_class: type, what: str) -> dict
     return out
 
 
+def add_reader_arguments(parser: argparse.ArgumentParser) -> None:
+    """The reader options every verb that opens a recording takes (a "reading" group)."""
+    g = parser.add_argument_group("reading")
+    g.add_argument("--fs", type=float, default=None, metavar="HZ",
+                   help="sampling rate of an epoched array")
+    g.add_argument("--stim-sample", type=int, default=None, metavar="N", dest="stim_sample",
+                   help="0-based stimulus sample in each trial of an epoched array")
+    g.add_argument("--variable", default=None, metavar="NAME", help=".mat variable to read")
+    g.add_argument("--stream", default=None, metavar="S",
+                   help="signal stream (name or index) of files with several")
+    g.add_argument("--units", default=None, metavar="U",
+                   help="units of the values when the file has none (V, mV, uV)")
+    g.add_argument("--layout", default=None, choices=["auto", "samples_x_trials", "trials_x_samples"],
+                   help="orientation of an epoched array (default: auto)")
+
+
 def read_options_from(args: argparse.Namespace) -> dict[str, Any]:
-    """The reader options (``--fs``, ``--stim-sample``, ...) given on the command line."""
-    return {"fs": args.fs, "stim_sample": args.stim_sample, "variable": args.variable,
-            "stream": args.stream, "units": args.units}
+    """The :func:`motorsign.io.read` keyword arguments given on the command line."""
+    return {k: getattr(args, k) for k in ("stream", "fs", "stim_sample", "variable", "units", "layout")
+            if getattr(args, k, None) is not None}

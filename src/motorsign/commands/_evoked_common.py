@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from motorsign.commands._common import add_reader_arguments, read_options_from
 from motorsign.errors import ConfigError
+
+__all__ = ["add_read_options", "parse_pulse", "read_options_from"]
 
 
 def add_read_options(p: argparse.ArgumentParser) -> None:
@@ -17,15 +20,7 @@ def add_read_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--muscle", default=None, help="muscle of the channels (catalog name, e.g. APB)")
     p.add_argument("--side", default=None, choices=["L", "R"], help="side")
     p.add_argument("--channels", default=None, metavar="A,B", help="channels to analyse (default: all signal channels)")
-    p.add_argument("--stream", default=None, metavar="S",
-                   help="signal stream (name or index) of files with several")
-    g = p.add_argument_group("epoched arrays")
-    g.add_argument("--fs", type=float, default=None, help="sampling rate (Hz)")
-    g.add_argument("--stim-sample", type=int, default=None, dest="stim_sample", help="0-based stimulus sample")
-    g.add_argument("--variable", default=None, help=".mat variable")
-    g.add_argument("--units", default=None, help="units of the values (e.g. uV, mV) when the file has none")
-    g.add_argument("--layout", default=None, choices=["auto", "samples_x_trials", "trials_x_samples"],
-                   help="orientation of an epoched array")
+    add_reader_arguments(p)
     e = p.add_argument_group("epochs")
     e.add_argument("--pulse", default="first",
                    help="which pulse of a burst (pulses closer than --burst-gap-ms) is time zero: "
@@ -34,13 +29,6 @@ def add_read_options(p: argparse.ArgumentParser) -> None:
                    help="pulses closer than this form one burst (default: the epoch's post-stimulus span)")
     e.add_argument("--pre-ms", type=float, default=None, dest="pre_ms", help="baseline before the pulse (ms)")
     e.add_argument("--post-ms", type=float, default=None, dest="post_ms", help="epoch span after the pulse (ms)")
-
-
-def read_options_from(args: argparse.Namespace) -> dict:
-    """The ``motorsign.io.read`` keyword arguments given on the command line."""
-    opts = {k: getattr(args, k) for k in ("stream", "fs", "stim_sample", "variable", "units", "layout")
-            if getattr(args, k, None) is not None}
-    return opts
 
 
 def parse_pulse(value) -> str | int:

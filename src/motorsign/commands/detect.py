@@ -12,6 +12,8 @@ import argparse
 import os
 from pathlib import Path
 
+from motorsign.commands._common import add_reader_arguments
+
 HELP = "spontaneous activity (fibrillations, PSWs, fasciculations)"
 DESCRIPTION = (
     "Detect and classify spontaneous discharges (fibrillations, positive sharp waves, "
@@ -37,13 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "or from 16 channels on)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="override a detector threshold (repeatable; see DetectParams)")
-    g = parser.add_argument_group("reading")
-    g.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate of an array file")
-    g.add_argument("--stim-sample", type=int, default=None, metavar="N",
-                   help="stimulus sample of an epoched array")
-    g.add_argument("--variable", default=None, help=".mat variable")
-    g.add_argument("--stream", default=None, help="signal stream of files with several")
-    g.add_argument("--units", default=None, help="units of the values when the file has none")
+    add_reader_arguments(parser)
 
 
 

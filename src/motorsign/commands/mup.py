@@ -13,6 +13,8 @@ import argparse
 import os
 from pathlib import Path
 
+from motorsign.commands._common import add_reader_arguments
+
 HELP = "voluntary motor unit potential analysis"
 DESCRIPTION = (
     "Sort voluntary needle EMG (low to moderate effort) into motor units, measure their "
@@ -36,13 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="kernels: compiled (default) or plain numpy/scipy")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="override an analysis parameter (repeatable; see MupParams)")
-    g = parser.add_argument_group("reading")
-    g.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate of an array file")
-    g.add_argument("--stim-sample", type=int, default=None, metavar="N",
-                   help="stimulus sample of an epoched array")
-    g.add_argument("--variable", default=None, help=".mat variable")
-    g.add_argument("--stream", default=None, help="signal stream of files with several")
-    g.add_argument("--units", default=None, help="units of the values when the file has none")
+    add_reader_arguments(parser)
 
 
 
