@@ -206,3 +206,32 @@ def add_background(
         x += mains_hum(rng, n, 1, fs, mains_uv, mains_hz)[:, 0]
         x += baseline_wander(rng, n, 1, fs, wander_uv)[:, 0]
         data[:, ch] += x.astype(data.dtype, copy=False)
+
+
+def add_background_arguments(parser, defaults: dict):
+    """The ``background`` option group shared by the continuous simulators.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    defaults : dict
+        The simulator's defaults (``noise_uv``, ``noise_exponent``, ``mains_hz``,
+        ``mains_uv``, ``wander_uv``).
+
+    Returns
+    -------
+    argparse._ArgumentGroup
+        The group, for simulator-specific additions.
+    """
+    g = parser.add_argument_group("background")
+    g.add_argument("--noise-uv", type=float, default=defaults["noise_uv"],
+                   help="RMS of the coloured noise (µV)")
+    g.add_argument("--noise-exponent", type=float, default=defaults["noise_exponent"],
+                   help="1/f^x spectrum")
+    g.add_argument("--mains-hz", type=float, default=defaults["mains_hz"], choices=(50.0, 60.0))
+    g.add_argument("--mains-uv", type=float, default=defaults["mains_uv"], help="hum amplitude (µV)")
+    g.add_argument("--wander-uv", type=float, default=defaults["wander_uv"],
+                   help="baseline wander amplitude (µV)")
+    g.add_argument("--no-annotate", dest="annotate", action="store_false",
+                   help="no interval markers in the .vmrk")
+    return g

@@ -110,13 +110,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--voluntary", type=int, default=d["voluntary"], help="voluntary contractions (default 1)")
     g.add_argument("--voluntary-s", type=_range, default=d["voluntary_s"], help="LO,HI length (s)")
     g.add_argument("--voluntary-units", type=int, default=d["voluntary_units"], help="units recruited (default 10)")
-    g = parser.add_argument_group("background")
-    g.add_argument("--noise-uv", type=float, default=d["noise_uv"], help="noise RMS (µV)")
-    g.add_argument("--noise-exponent", type=float, default=d["noise_exponent"], help="1/f^x spectrum")
-    g.add_argument("--mains-hz", type=float, default=d["mains_hz"], choices=(50.0, 60.0))
-    g.add_argument("--mains-uv", type=float, default=d["mains_uv"], help="hum amplitude (µV)")
-    g.add_argument("--wander-uv", type=float, default=d["wander_uv"], help="baseline wander (µV)")
-    g.add_argument("--no-annotate", dest="annotate", action="store_false", help="no interval markers")
+    background.add_background_arguments(parser, d)
 
 
 def grid_positions(rows: int, cols: int, ied_mm: float) -> tuple[np.ndarray, list[str]]:

@@ -184,14 +184,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--voluntary-variant", choices=shapes.MUP_VARIANTS, default=d["voluntary_variant"])
     g.add_argument("--artifacts", type=int, default=d["artifacts"], help="movement artifacts (default %(default)s)")
     g.add_argument("--artifact-uv", type=float, default=d["artifact_uv"], help="artifact amplitude (µV)")
-    g = parser.add_argument_group("background")
-    g.add_argument("--noise-uv", type=float, default=d["noise_uv"], help="RMS of the coloured noise (µV)")
+    g = background.add_background_arguments(parser, d)
     g.add_argument("--snr-db", type=float, default=None, help="set the noise from the median discharge peak-to-peak instead")
-    g.add_argument("--noise-exponent", type=float, default=d["noise_exponent"], help="1/f^x spectrum (default 1)")
-    g.add_argument("--mains-hz", type=float, default=d["mains_hz"], choices=(50.0, 60.0))
-    g.add_argument("--mains-uv", type=float, default=d["mains_uv"], help="hum amplitude (µV)")
-    g.add_argument("--wander-uv", type=float, default=d["wander_uv"], help="baseline wander amplitude (µV)")
-    g.add_argument("--no-annotate", dest="annotate", action="store_false", help="no interval markers in the .vmrk")
 
 
 # --------------------------------------------------------------------------
