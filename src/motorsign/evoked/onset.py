@@ -108,6 +108,26 @@ def _first_run(z: np.ndarray, thr: float, lo: int, hi: int, run: int) -> float:
 
 
 @numba.njit(nogil=True, cache=True)
+def _quiet_run_before(y: np.ndarray, start: int, lo: int, band: float, quiet: int) -> int:
+    """Walk back from ``start`` to the first run of ``quiet`` samples within ``band``.
+
+    Returns the sample just after that run (where the deflection begins), or -1
+    when no such run lies between ``lo`` and ``start``.
+    """
+    count = 0
+    i = start
+    while i >= lo:
+        if abs(y[i]) <= band:
+            count += 1
+            if count >= quiet:
+                return i + quiet
+        else:
+            count = 0
+        i -= 1
+    return -1
+
+
+@numba.njit(nogil=True, cache=True)
 def measure_trials(
     epochs: np.ndarray,
     stim: np.ndarray,
@@ -293,18 +313,7 @@ def measure_trials(
             flags[t] |= 512
         band = k_band * sd_e
         # ---- crossing: walk back from the main peak to a quiet run
-        j = -1
-        count = 0
-        i = ipk
-        while i >= lo:
-            if abs(y[i]) <= band:
-                count += 1
-                if count >= quiet:
-                    j = i + quiet
-                    break
-            else:
-                count = 0
-            i -= 1
+        j = _quiet_run_before(y, ipk, lo, band, quiet)
         # a phase separated from the next by a short near-baseline dwell (a slow
         # change of polarity) belongs to the same response: when a deflection larger
         # than merge_frac of the peak-to-peak lies within merge_gap before the quiet
@@ -319,18 +328,7 @@ def measure_trials(
                     break
             if hit < 0:
                 break
-            j = -1
-            count = 0
-            i = hit
-            while i >= lo:
-                if abs(y[i]) <= band:
-                    count += 1
-                    if count >= quiet:
-                        j = i + quiet
-                        break
-                else:
-                    count = 0
-                i -= 1
+            j = _quiet_run_before(y, hit, lo, band, quiet)
         if j < 0 and present:
             # no quiet baseline between the window start (or the blank) and the peak: the
             # deflection began earlier (artifact tail, response before the window) and its
