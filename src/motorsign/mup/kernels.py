@@ -401,6 +401,32 @@ def template_xcorr(templates):  # pragma: no cover - compiled
 
 
 @numba.njit(nogil=True, cache=True)
+def _best_partner(fixed, fixed_j, c, pk, reach, m_tot, W, n_sub, ok, isi_ok, xc, L, D, norms):
+    """Best template (of another unit) and start to pair with a fixed member.
+
+    Returns ``(m, j)``, the partner's template index and start offset, or
+    ``(-1, 0)`` when no allowed partner exists.
+    """
+    s_fixed = c - pk[fixed] + fixed_j - reach
+    best = -1e30
+    mb = -1
+    jb = 0
+    for m in range(m_tot):
+        if m // n_sub == fixed // n_sub:
+            continue
+        for j in range(W):
+            if ok[m, j] == 0 or isi_ok[m, j] == 0:
+                continue
+            x = _xc_at(xc, fixed, m, (c - pk[m] + j - reach) - s_fixed, L)
+            r = 2.0 * (D[m, j] - x) - norms[m]
+            if r > best:
+                best = r
+                mb = m
+                jb = j
+    return mb, jb
+
+
+@numba.njit(nogil=True, cache=True)
 def resolve_pairs(resid, templates, n_sub, xc, reach, accept, gain, trigger, sigma,
                   starts, units, subs, scores, train_pos, train_ofs, min_isi,
                   dup):  # pragma: no cover - compiled
@@ -560,44 +586,11 @@ def resolve_pairs(resid, templates, n_sub, xc, reach, accept, gain, trigger, sig
             ma = -1
             jb = 0
             for _ in range(2):
-                # second member given the first
-                sp = c - pk[mp] + jp - reach
-                rb = -1e30
-                mb = -1
-                jb = 0
-                for m in range(m_tot):
-                    if m // n_sub == mp // n_sub:
-                        continue
-                    for j in range(W):
-                        if ok[m, j] == 0 or isi_ok[m, j] == 0:
-                            continue
-                        sb = c - pk[m] + j - reach
-                        x = _xc_at(xc, mp, m, sb - sp, L)
-                        r = 2.0 * (D[m, j] - x) - norms[m]
-                        if r > rb:
-                            rb = r
-                            mb = m
-                            jb = j
+                # second member given the first, then the first again given the second
+                mb, jb = _best_partner(mp, jp, c, pk, reach, m_tot, W, n_sub, ok, isi_ok, xc, L, D, norms)
                 if mb < 0:
                     break
-                # first member again, given the second
-                sb = c - pk[mb] + jb - reach
-                ra = -1e30
-                ma = -1
-                ja = 0
-                for m in range(m_tot):
-                    if m // n_sub == mb // n_sub:
-                        continue
-                    for j in range(W):
-                        if ok[m, j] == 0 or isi_ok[m, j] == 0:
-                            continue
-                        sa = c - pk[m] + j - reach
-                        x = _xc_at(xc, mb, m, sa - sb, L)
-                        r = 2.0 * (D[m, j] - x) - norms[m]
-                        if r > ra:
-                            ra = r
-                            ma = m
-                            ja = j
+                ma, ja = _best_partner(mb, jb, c, pk, reach, m_tot, W, n_sub, ok, isi_ok, xc, L, D, norms)
                 if ma < 0:
                     break
                 mp = ma
