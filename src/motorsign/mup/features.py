@@ -40,6 +40,7 @@ import math
 import numpy as np
 
 from motorsign.mup.params import MupParams
+from motorsign.signal.morphology import count_turns
 
 __all__ = ["quantify_mup", "count_turns", "count_phases", "FEATURE_NAMES"]
 
@@ -58,48 +59,6 @@ FEATURE_NAMES = (
     "duration_unreliable",
     "rise_time_ms",
 )
-
-
-def count_turns(x: np.ndarray, turn_min: float) -> int:
-    """Number of direction changes of at least ``turn_min`` (µV).
-
-    Parameters
-    ----------
-    x : ndarray
-        Signal segment.
-    turn_min : float
-        Minimum excursion from the previous turning point.
-
-    Returns
-    -------
-    int
-    """
-    if x.size < 3:
-        return 0
-    turns = 0
-    direction = 0  # +1 rising, -1 falling, 0 unknown
-    ext = float(x[0])  # running extreme since the last turn
-    start = float(x[0])
-    for v in x[1:]:
-        v = float(v)
-        if direction == 0:
-            if v - start >= turn_min:
-                direction, ext = 1, v
-            elif start - v >= turn_min:
-                direction, ext = -1, v
-        elif direction == 1:
-            if v > ext:
-                ext = v
-            elif ext - v >= turn_min:
-                turns += 1
-                direction, ext = -1, v
-        else:
-            if v < ext:
-                ext = v
-            elif v - ext >= turn_min:
-                turns += 1
-                direction, ext = 1, v
-    return turns
 
 
 def count_phases(x: np.ndarray, min_dev: float) -> tuple[int, int]:

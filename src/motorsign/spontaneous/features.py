@@ -41,6 +41,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from motorsign.signal.morphology import count_turns
+
 __all__ = ["FEATURE_NAMES", "measure_nb"]
 
 #: Columns of the feature matrix returned by :func:`measure_nb`.
@@ -237,32 +239,7 @@ def measure_nb(f, y, cand_idx, cand_ch, noise, fs, search, pre, post, quiet,
         amp = vmax - vmin
         # 4. turns (hysteresis on direction changes)
         tt = max(turn_k * nz, turn_frac * amp)
-        turns = 0
-        direction = 0
-        ext = (f[onset, j] - bl)
-        for i in range(onset + 1, end + 1):
-            v = (f[i, j] - bl)
-            if direction == 0:
-                if v - ext >= tt:
-                    direction = 1
-                    ext = v
-                elif ext - v >= tt:
-                    direction = -1
-                    ext = v
-            elif direction == 1:
-                if v > ext:
-                    ext = v
-                elif ext - v >= tt:
-                    turns += 1
-                    direction = -1
-                    ext = v
-            else:
-                if v < ext:
-                    ext = v
-                elif v - ext >= tt:
-                    turns += 1
-                    direction = 1
-                    ext = v
+        turns = count_turns(f[onset:end + 1, j], tt)
         # 5. rise time: opposite extreme before the peak
         r0 = onset
         if pk >= 0:
