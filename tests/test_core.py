@@ -38,6 +38,20 @@ def test_from_array_converts_to_microvolts():
     assert rec.duration_s() == pytest.approx(0.01)
 
 
+def test_in_memory_reads_share_no_writable_memory():
+    """Consecutive channels come back as a read-only view (no copy); others as a copy."""
+    data = np.arange(30, dtype=np.float32).reshape(10, 3)
+    rec = Recording.from_array(data, 1000.0, ["a", "b", "c"])
+    view = rec.get_traces(1, 6)
+    assert np.shares_memory(view, rec.backend.segments[0])
+    with pytest.raises(ValueError):
+        view[0, 0] = -1.0  # the caller's array cannot be changed through a read
+    picked = rec.get_traces(1, 6, channels=["c", "a"])
+    np.testing.assert_array_equal(picked, data[1:6][:, [2, 0]])
+    picked[:] = 0.0  # a copy: writable, and the recording is untouched
+    np.testing.assert_array_equal(rec.get_traces(1, 6), data[1:6])
+
+
 def test_unknown_units_warn_and_stay_unscaled():
     with pytest.warns(MotorsignWarning, match="not a voltage"):
         rec = Recording.from_array(np.ones((5, 1)), 100.0, units="degC")

@@ -197,7 +197,15 @@ class ArrayBackend:
         self.segments = [np.asarray(s) for s in segments]
 
     def read(self, segment, start, stop, channel_indices):
-        return self.segments[segment][start:stop, channel_indices]
+        idx = np.asarray(channel_indices, dtype=np.int64)
+        arr = self.segments[segment]
+        if idx.size and np.all(np.diff(idx) == 1):
+            # consecutive channels: a read-only view, no copy (callers that
+            # change values in place must copy, as they must for file reads)
+            view = arr[start:stop, int(idx[0]): int(idx[-1]) + 1]
+            view.flags.writeable = False
+            return view
+        return arr[start:stop, idx]
 
 
 @dataclass
