@@ -12,7 +12,9 @@ at 10, 20 and 48 kHz. Discharges are matched one-to-one within 1 ms per
 channel and kind (``motorsign.scoring.score_discharges``); tp/fp/fn are
 pooled over seeds and channels, and each seed's F1 is kept so the spread is
 visible. The SNR curve sets the noise from the median discharge amplitude
-(``snr_db``). Also measured: the time error of matched discharges (the
+(``snr_db``). The mains curve raises the simulator's hum (``mains_uv``, 50 Hz
+at 20 kHz and 60 Hz at 10 kHz) with the detector's automatic notch
+(``mains="auto"``, the default) and without it (``mains="off"``). Also measured: the time error of matched discharges (the
 contract asks for the largest recorded peak within 0.5 ms), voluntary
 intervals found as activity, and, when present, the PhysioNet needle
 recordings (no fibrillations/PSWs; voluntary activity not counted as
@@ -59,8 +61,11 @@ def _time_errors(sim, res) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def run_grid(seeds, rates, duration_s, n_channels, extra=None):
-    """Score every (rate, seed) recording; pooled and per-seed results per rate."""
+def run_grid(seeds, rates, duration_s, n_channels, extra=None, params=None):
+    """Score every (rate, seed) recording; pooled and per-seed results per rate.
+
+    ``extra`` are simulator options, ``params`` detector parameters.
+    """
     from motorsign.simulate import needle_emg
     from motorsign.spontaneous import detect_spontaneous
 
@@ -75,7 +80,7 @@ def run_grid(seeds, rates, duration_s, n_channels, extra=None):
             opts.update(extra or {})
             sim = needle_emg.generate(seed=seed, **opts)
             t0 = time.perf_counter()
-            res = detect_spontaneous(sim.to_recording())
+            res = detect_spontaneous(sim.to_recording(), params=params)
             secs += time.perf_counter() - t0
             sc = _score(sim, res)
             for k in pooled:
@@ -109,6 +114,27 @@ def snr_curve(seeds, snrs, duration_s, fs=20000.0):
         r = run_grid(seeds, [fs], duration_s, 1, extra={"snr_db": snr})[str(int(fs))]
         curve[str(snr)] = {k: r[k]["f1"] for k in (*KINDS, "any")}
     return curve
+
+
+def mains_curve(seeds, amplitudes, duration_s, conditions=((50.0, 20000.0), (60.0, 10000.0))):
+    """F1 per kind as mains hum grows, with the automatic notch and without it.
+
+    ``amplitudes`` are the simulator's ``mains_uv`` (fundamental, µV; harmonics
+    3 and 5 at 0.3 and 0.12 of it). Keys: ``"<mains> Hz @ <rate>"`` ->
+    ``{"auto"|"off": {amplitude: {kind: f1}}}``.
+    """
+    out = {}
+    for mains_hz, fs in conditions:
+        key = f"{mains_hz:g} Hz @ {fs / 1000:g} kHz"
+        out[key] = {}
+        for setting in ("auto", "off"):
+            out[key][setting] = {}
+            for amp in amplitudes:
+                r = run_grid(seeds, [fs], duration_s, 1,
+                             extra={"mains_uv": amp, "mains_hz": mains_hz},
+                             params={"mains": setting})[str(int(fs))]
+                out[key][setting][str(amp)] = {k: r[k]["f1"] for k in (*KINDS, "any")}
+    return out
 
 
 def segmentation(seeds, duration_s):
@@ -156,7 +182,7 @@ def plot(result, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4))
     ax = axes[0]
     rates = list(result["by_rate"])
     x = np.arange(len(rates))
@@ -179,6 +205,18 @@ def plot(result, path):
     ax.set_ylim(0, 1.02)
     ax.set_title("F1 vs SNR (20 kHz)")
     ax.legend(fontsize=8)
+    ax = axes[2]
+    for key, by_setting in result["mains_curve"].items():
+        for setting, ls in (("auto", "-"), ("off", ":")):
+            amps = [float(a) for a in by_setting[setting]]
+            ax.plot(amps, [v["fibrillation"] for v in by_setting[setting].values()], "o" + ls,
+                    label=f"fibrillation, {key}, mains={setting}")
+    ax.axhline(TARGET_F1, color="k", ls="--", lw=1)
+    ax.set_xlabel("mains hum, fundamental (µV)")
+    ax.set_ylabel("F1")
+    ax.set_ylim(0, 1.02)
+    ax.set_title("F1 vs mains hum")
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -193,9 +231,11 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     if args.quick:
         seeds, dur, snrs, rates = [0], 8.0, [20.0], [10000.0, 20000.0, 48000.0]
+        hums = [0.0, 50.0]
     else:
         seeds, dur, snrs, rates = list(range(args.seeds)), args.duration_s, \
             [4.0, 8.0, 12.0, 16.0, 20.0, 24.0, 30.0], [10000.0, 20000.0, 48000.0]
+        hums = [0.0, 5.0, 10.0, 20.0, 50.0, 100.0]
     t0 = time.perf_counter()
     result = {
         "benchmark": "bench_detect_accuracy",
@@ -208,6 +248,7 @@ def main(argv=None) -> dict:
         "target_f1": TARGET_F1,
         "by_rate": run_grid(seeds, rates, dur, 2),
         "snr_curve": snr_curve(seeds[:3], snrs, dur),
+        "mains_curve": mains_curve(seeds[:2], hums, dur / 2 if not args.quick else dur),
         "segmentation": segmentation(seeds[:1] if args.quick else seeds[:3],
                                      12.0 if args.quick else max(dur, 20.0)),
         "realdata": realdata() if not args.quick else {"skipped": "quick"},
@@ -229,5 +270,8 @@ if __name__ == "__main__":
     for rate, v in r["by_rate"].items():
         print(rate, {k: round(v[k]["f1"], 3) for k in (*KINDS, "any")}, v["time_error"])
     print("snr", r["snr_curve"])
+    for key, by_setting in r["mains_curve"].items():
+        for setting, curve in by_setting.items():
+            print("mains", key, setting, {a: round(v["fibrillation"], 3) for a, v in curve.items()})
     print("segmentation", r["segmentation"])
     print("realdata", r["realdata"])

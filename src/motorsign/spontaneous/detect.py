@@ -30,6 +30,7 @@ import numpy as np
 
 from motorsign.errors import ConfigError, InputError
 from motorsign.signal.filters import design_sos, sosfiltfilt_nb
+from motorsign.signal.mains import design_notches, estimate_mains, notch_settling_s
 from motorsign.signal.noise import block_mad_nb, nanmedian_cols_nb
 from motorsign.signal.segmentation import segment_channel, window_stats_nb
 from motorsign.spontaneous.classify import KINDS, classify_channel
@@ -122,6 +123,7 @@ class _Context:
         self.win = max(1, int(round(p.segment_window_s * fs)))
         self.chunk = max(1, int(round(p.chunk_s / p.segment_window_s))) * self.win
         self.margin = int(round(p.margin_s * fs))
+        self.mains = self._setup_mains(lp)
         self.block = max(16, int(round(p.noise_block_s * fs)))
         self.dead = max(1, int(round(p.dead_time_ms * fs / 1000)))
         self.search = max(1, int(round(p.peak_search_ms * fs / 1000)))
@@ -139,6 +141,43 @@ class _Context:
         self.tail_a = int(round(p.psw_tail_start_ms * fs / 1000))
         self.tail_b = int(round(p.psw_tail_end_ms * fs / 1000))
         self.tail_w = max(1, int(round(p.psw_tail_smooth_ms * fs / 1000)))
+
+    def _setup_mains(self, lp: float) -> dict:
+        """Measure mains hum; put its notches before the low-pass when it matters.
+
+        Returns the ``summary["mains"]`` record (without channel names).
+        """
+        p, fs, rec = self.p, self.fs, self.rec
+        info: dict[str, Any] = {"setting": p.mains, "hz": None, "harmonics_hz": [],
+                                "notched_hz": [], "bandwidth_hz": p.mains_bandwidth_hz,
+                                "hum_uv": None, "noise_inflation": None}
+        top = min(p.mains_max_hz, lp, fs / 2 - 2 * p.mains_bandwidth_hz)
+        n = rec.n_samples(0)
+        length = min(n, int(round(p.mains_probe_s * fs)))
+        starts = np.unique(np.linspace(0, n - length, max(1, p.mains_probe_windows)).astype(int))
+        windows = [np.asarray(rec.get_traces(a, a + length, self.idx, 0)) for a in starts]
+        band = np.vstack([self.sos_lp, self.sos_hp])
+        force = float(p.mains) if p.mains in ("50", "60") else None
+        est = estimate_mains(windows, fs, band, max_hz=top, min_excess_db=p.mains_min_excess_db,
+                             notch_bandwidth_hz=p.mains_bandwidth_hz, force_hz=force)
+        info.update(hz=est.hz, harmonics_hz=est.harmonics_hz, hum_uv=est.hum_uv,
+                    noise_inflation=est.inflation)
+        if p.mains == "off":
+            notch = []
+        elif force is not None:
+            notch = [h * force for h in range(1, int(top // force) + 1)]
+        elif est.hz is not None and np.nanmax(est.inflation, initial=0.0) >= p.mains_min_inflation:
+            notch = [h for h in est.harmonics_hz if h <= top]
+        else:
+            notch = []
+        if notch:
+            self.sos_lp = np.ascontiguousarray(
+                np.vstack([design_notches(fs, notch, p.mains_bandwidth_hz), self.sos_lp]))
+            settle = int(math.ceil(notch_settling_s(p.mains_bandwidth_hz) * fs))
+            self.margin = max(self.margin, settle)
+            info["notched_hz"] = notch
+            log.info("mains %g Hz: notching %s Hz", force or est.hz, ", ".join(f"{h:g}" for h in notch))
+        return info
 
     def process(self, segment: int, start: int) -> _ChunkOut:
         """Filter, detect and measure one chunk (with margins)."""
@@ -368,6 +407,9 @@ def detect_spontaneous(
             flags.append("no_valid_samples")
         elif noise_med < p.flat_noise_uv:
             flags.append("flat_channel")
+        infl = ctx.mains["noise_inflation"]
+        if infl is not None and infl[ci] >= p.mains_min_inflation:
+            flags.append("mains_notched" if ctx.mains["notched_hz"] else "mains_interference")
         if rest_s <= 0:
             flags.append("no_rest")
         elif rest_s < p.rest_min_s:
@@ -537,10 +579,27 @@ def detect_spontaneous(
                      f"{p.coincidence_ms:g} ms; a fasciculation spreads over >= "
                      f"{p.spread_min_channels} channels and reaches {p.surface_min_uv:g} µV"),
         }
+    mains = dict(ctx.mains)
+    for key in ("hum_uv", "noise_inflation"):
+        vals = mains[key]
+        mains[key] = ({nm: (float(v) if np.isfinite(v) else None) for nm, v in zip(names, vals)}
+                      if vals is not None else None)
+    mains["rule"] = (f"mains={p.mains}: harmonics whose spectral line stands >= "
+                     f"{p.mains_min_excess_db:g} dB above the neighbouring bins are present; "
+                     f"they are notched (zero phase, {p.mains_bandwidth_hz:g} Hz wide, up to "
+                     f"{p.mains_max_hz:g} Hz) when the hum raises the robust noise of the "
+                     f"detection band (the threshold) {p.mains_min_inflation:g}-fold on some "
+                     f"channel"
+                     if p.mains == "auto" else
+                     f"mains={p.mains}: " + ("hum measured and flagged, not notched"
+                                             if p.mains == "off" else
+                                             f"every harmonic of {p.mains} Hz up to "
+                                             f"{p.mains_max_hz:g} Hz notched"))
     summary = {
         "recording": rec.path if rec.path else "(array)",
         "sampling_rate_hz": fs,
         "channels": chan_summary,
+        "mains": mains,
         "fib_psw_grade_rule": grade_rule_text(p.grade_rates_per_min),
         "rates_rule": "rates_per_min: spontaneous kinds per minute of rest; "
                       "motor_unit_potential and artifact per minute of recording",

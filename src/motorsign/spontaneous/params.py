@@ -66,6 +66,34 @@ class DetectParams:
         largest phase is not the sharpest).
     peak_search_wide_margin : float
         See ``peak_search_wide_ms``.
+    mains : {"auto", "off", "50", "60"}
+        Mains hum. ``auto`` looks for 50 or 60 Hz and its harmonics in
+        ``mains_probe_windows`` stretches of ``mains_probe_s`` spread over
+        the recording (:func:`motorsign.signal.mains.estimate_mains`) and
+        notches the harmonics present (up to ``mains_max_hz`` and the
+        low-pass) when the hum raises the robust noise of the detection band
+        (hence the threshold) ``mains_min_inflation``-fold on some channel;
+        ``50``/``60`` notch every harmonic of that frequency up to those
+        limits; ``off`` notches nothing (the hum is still measured, and a
+        channel where it reaches ``mains_min_inflation`` is flagged
+        ``mains_interference``: its sensitivity is reduced). The notches are zero phase and come
+        before the low-pass, so the features are measured without hum.
+    mains_min_inflation : float
+        See ``mains``: robust noise of the detection band with the hum over
+        that noise with the present harmonics notched, from which the hum is
+        removed (or, with ``mains="off"``, flagged). 1.1 means the hum costs
+        a tenth of the threshold's headroom.
+    mains_min_excess_db : float
+        A harmonic is present when its spectral line stands this far above
+        the median of the neighbouring bins (1-Hz bins).
+    mains_max_hz : float
+        Highest harmonic notched.
+    mains_bandwidth_hz : float
+        -3 dB width of each notch. Its transients decay with time constant
+        ``1 / (pi * width)``; chunk margins grow to five of them while
+        notching.
+    mains_probe_s, mains_probe_windows : float, int
+        Length and number of the stretches the hum is measured on.
     chunk_s : float
         Samples processed per chunk (memory is bounded by the chunk size).
     margin_s : float
@@ -264,6 +292,13 @@ class DetectParams:
     peak_search_ms: float = 1.0
     peak_search_wide_ms: float = 3.0
     peak_search_wide_margin: float = 1.1
+    mains: str = "auto"
+    mains_min_inflation: float = 1.1
+    mains_min_excess_db: float = 10.0
+    mains_max_hz: float = 1000.0
+    mains_bandwidth_hz: float = 4.0
+    mains_probe_s: float = 4.0
+    mains_probe_windows: int = 5
     chunk_s: float = 2.0
     margin_s: float = 0.1
 
@@ -372,7 +407,12 @@ def make_params(params: DetectParams | dict[str, Any] | None) -> DetectParams:
         )
     clean: dict[str, Any] = {}
     for k, v in params.items():
-        if k == "grade_rates_per_min":
+        if k == "mains":
+            v = str(v).strip().lower().removesuffix("hz").strip()
+            v = {"50.0": "50", "60.0": "60", "none": "off", "false": "off"}.get(v, v)
+            if v not in ("auto", "off", "50", "60"):
+                raise ConfigError(f"detect parameter mains must be auto, off, 50 or 60, got {v!r}")
+        elif k == "grade_rates_per_min":
             v = tuple(float(x) for x in v)
             if len(v) != 4 or any(b < a for a, b in zip(v, v[1:])):
                 raise ConfigError("grade_rates_per_min must be 4 increasing rates")

@@ -1,0 +1,236 @@
+"""Mains (power-line) interference: find it, size it against the noise, notch it.
+
+Needle and surface EMG often carry hum at 50 or 60 Hz and its harmonics. A
+high-pass at 100 Hz removes the fundamental only in part and none of the
+harmonics above it, and the robust noise (hence the detection threshold)
+rises with the hum, so small fibrillations go undetected without any sign of
+it. :func:`estimate_mains` measures the hum in a few probe windows of the
+recording from its spectrum: a harmonic is *present* when its spectral line
+stands ``min_excess_db`` above the neighbouring bins, and its size is the
+power of the line above that floor. What matters for detection is how much
+the hum raises the robust noise of the detection band, hence the threshold:
+the *inflation* is that noise over the noise once the present harmonics are
+notched. Callers notch them (:func:`design_notches`, zero phase) when the
+inflation is large enough to cost sensitivity.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from motorsign.errors import ConfigError
+
+__all__ = ["MAINS_CANDIDATES_HZ", "MainsEstimate", "estimate_mains", "design_notches",
+           "notch_settling_s"]
+
+log = logging.getLogger(__name__)
+
+#: Mains frequencies looked for.
+MAINS_CANDIDATES_HZ = (50.0, 60.0)
+#: Half width (bins) of a spectral line of the Hann-windowed spectrum.
+_LINE_HALF_BINS = 2
+#: Neighbouring bins (from, to) on each side that give the noise floor of a line.
+_FLOOR_BINS = (4, 15)
+
+
+@dataclass
+class MainsEstimate:
+    """Mains interference found in a recording.
+
+    Attributes
+    ----------
+    hz : float | None
+        Mains frequency (50 or 60 Hz), ``None`` when no harmonic is present.
+    harmonics_hz : list of float
+        Harmonics present on at least one channel, ascending.
+    hum_uv : ndarray, shape (n_channels,)
+        RMS of the hum that reaches the detection band (µV) in the window of
+        ``inflation``; NaN where it could not be measured.
+    noise_uv : ndarray, shape (n_channels,)
+        Robust noise of the detection band, hum included, in that window (µV).
+    inflation : ndarray, shape (n_channels,)
+        How much the hum raises the robust noise of the detection band (and
+        so the detection threshold): that noise over the noise after
+        notching the present harmonics, largest over the probe windows
+        (1.0: no effect).
+    """
+
+    hz: float | None = None
+    harmonics_hz: list[float] = field(default_factory=list)
+    hum_uv: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    noise_uv: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    inflation: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def _lines(psd: np.ndarray, df: float, freqs_hz: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Excess (dB) and power (µV²) of each line in ``freqs_hz``, per channel.
+
+    ``psd`` is (n_freqs, n_channels); returns two (n_lines, n_channels) arrays.
+    """
+    nf, nc = psd.shape
+    excess = np.full((len(freqs_hz), nc), -np.inf)
+    power = np.zeros((len(freqs_hz), nc))
+    lo_gap, hi_gap = _FLOOR_BINS
+    for i, fh in enumerate(freqs_hz):
+        k = int(round(fh / df))
+        if k - hi_gap < 1 or k + hi_gap >= nf:
+            continue
+        line = psd[k - _LINE_HALF_BINS: k + _LINE_HALF_BINS + 1]
+        ring = np.concatenate([psd[k - hi_gap: k - lo_gap + 1], psd[k + lo_gap: k + hi_gap + 1]])
+        floor = np.median(ring, axis=0)
+        peak = line.max(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            excess[i] = 10.0 * np.log10(peak / floor)
+        power[i] = np.maximum(0.0, (line.sum(axis=0) - floor * line.shape[0]) * df)
+    excess[~np.isfinite(excess)] = -np.inf
+    return excess, power
+
+
+def estimate_mains(
+    windows: list[np.ndarray],
+    fs: float,
+    band_sos: np.ndarray,
+    *,
+    candidates_hz: tuple[float, ...] = MAINS_CANDIDATES_HZ,
+    max_hz: float = 1000.0,
+    min_excess_db: float = 10.0,
+    notch_bandwidth_hz: float = 4.0,
+    force_hz: float | None = None,
+) -> MainsEstimate:
+    """Find mains hum in probe windows and size it against the detection-band noise.
+
+    Parameters
+    ----------
+    windows : list of ndarray, each (n_samples, n_channels) float32
+        Stretches of the recording (µV), e.g. a few seconds at evenly spread
+        places; windows shorter than 1 s are ignored.
+    fs : float
+        Sampling rate (Hz).
+    band_sos : ndarray (n_sections, 6)
+        The detection band as second-order sections, applied forward and
+        backward by the caller (its squared magnitude weighs the hum).
+    candidates_hz : tuple of float
+        Mains frequencies to choose from.
+    max_hz : float
+        Highest harmonic considered.
+    min_excess_db : float
+        A harmonic is present on a channel when its line stands this far
+        above the median of the neighbouring bins.
+    notch_bandwidth_hz : float
+        Width of the notches the inflation is measured with (windows shorter
+        than 1 s plus twice their settling time are ignored).
+    force_hz : float | None
+        Use this mains frequency instead of choosing.
+
+    Returns
+    -------
+    MainsEstimate
+    """
+    from scipy.signal import sosfreqz, welch
+
+    from motorsign.signal.filters import sosfiltfilt_nb
+    from motorsign.signal.noise import robust_noise
+
+    settle = int(math.ceil(notch_settling_s(notch_bandwidth_hz) * fs))
+    usable = [w for w in windows if w.shape[0] >= int(fs) + 2 * settle]
+    nc = windows[0].shape[1] if windows else 0
+    est = MainsEstimate(hum_uv=np.full(nc, np.nan), noise_uv=np.full(nc, np.nan),
+                        inflation=np.full(nc, np.nan))
+    if not usable or nc == 0:
+        return est
+    cands = (float(force_hz),) if force_hz else tuple(float(c) for c in candidates_hz)
+    per_window = []
+    best_total = {c: 0.0 for c in cands}
+    for w in usable:
+        x = np.nan_to_num(np.asarray(w, np.float64))
+        nper = min(x.shape[0], int(round(fs)))  # 1-Hz bins
+        freqs, psd = welch(x, fs=fs, nperseg=nper, axis=0, detrend="constant")
+        df = float(freqs[1] - freqs[0])
+        res = {}
+        for c in cands:
+            hz = [h * c for h in range(1, int(max_hz // c) + 1) if h * c < fs / 2]
+            excess, power = _lines(psd, df, hz)
+            present = excess >= min_excess_db
+            best_total[c] += float(np.sum(power * present))
+            res[c] = (hz, present, power)
+        per_window.append((x, res))
+    chosen = max(cands, key=lambda c: best_total[c])
+    if best_total[chosen] <= 0.0:
+        return est
+    hz_all, _, _ = per_window[0][1][chosen]
+    present_any = np.zeros(len(hz_all), bool)
+    for _, res in per_window:
+        present_any |= res[chosen][1].any(axis=1)
+    lines = [f for f, p in zip(hz_all, present_any) if p]
+    if not lines:
+        return est
+    _, h = sosfreqz(band_sos, worN=np.asarray(hz_all), fs=fs)
+    gain = np.abs(h) ** 4  # forward and backward: squared magnitude, as power
+    with_notch = np.vstack([design_notches(fs, lines, notch_bandwidth_hz), band_sos])
+    for x, res in per_window:
+        _, present, power = res[chosen]
+        hum = np.sqrt(np.sum(power * present * gain[:, None], axis=0))
+        xf = np.ascontiguousarray(x, np.float32)
+        y = np.empty_like(xf)
+        sosfiltfilt_nb(xf, band_sos, y)
+        noise = robust_noise(y[settle: x.shape[0] - settle])
+        sosfiltfilt_nb(xf, with_notch, y)
+        clean = robust_noise(y[settle: x.shape[0] - settle])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            infl = noise / clean
+        better = np.isfinite(infl) & ~(infl <= est.inflation)  # NaN in est: take the value
+        est.hum_uv[better] = hum[better]
+        est.noise_uv[better] = noise[better]
+        est.inflation[better] = infl[better]
+    est.hz = chosen
+    est.harmonics_hz = lines
+    log.debug("mains %s Hz, harmonics %s, noise inflation %s", est.hz, lines, est.inflation)
+    return est
+
+
+def design_notches(fs: float, harmonics_hz: list[float], bandwidth_hz: float) -> np.ndarray:
+    """Second-order notch sections, one per harmonic.
+
+    Parameters
+    ----------
+    fs : float
+        Sampling rate (Hz).
+    harmonics_hz : list of float
+        Frequencies to remove (below ``fs / 2``).
+    bandwidth_hz : float
+        -3 dB width of each notch (one pass; applied forward and backward the
+        width at -3 dB is a little narrower).
+
+    Returns
+    -------
+    ndarray, shape (len(harmonics_hz), 6), float64
+
+    Raises
+    ------
+    ConfigError
+        For a non-positive width or a harmonic outside ``(0, fs / 2)``.
+    """
+    from scipy.signal import iirnotch, tf2sos
+
+    if not bandwidth_hz > 0:
+        raise ConfigError(f"mains notch width must be > 0 Hz, got {bandwidth_hz}")
+    rows = []
+    for f0 in harmonics_hz:
+        if not 0 < f0 < fs / 2 - bandwidth_hz:
+            raise ConfigError(f"mains harmonic {f0:g} Hz does not fit a sampling rate of {fs:g} Hz")
+        b, a = iirnotch(f0, f0 / bandwidth_hz, fs=fs)
+        rows.append(tf2sos(b, a)[0])
+    return np.ascontiguousarray(np.array(rows, dtype=np.float64).reshape(-1, 6))
+
+
+def notch_settling_s(bandwidth_hz: float, time_constants: float = 5.0) -> float:
+    """Time for a notch's start-up transient to decay ``time_constants`` times (s).
+
+    A notch of -3 dB width ``B`` has poles at radius about ``1 - pi B / fs``:
+    its transients decay with time constant ``1 / (pi B)``.
+    """
+    return time_constants / (math.pi * float(bandwidth_hz))
