@@ -125,3 +125,18 @@ def test_detect_reads_other_formats(tmp_path, fmt):
     truth = sim.truth.assign(channel=d["channel"].iloc[0] if len(d) else "EMG1")
     sc = score_discharges(truth, d, tolerance_ms=1.0).set_index("kind")
     assert sc.loc["any", "f1"] > 0.85, sc.loc["any"].to_dict()
+
+
+def test_mains_option_reaches_the_detector(sim_files, tmp_path):
+    out = tmp_path / "m"
+    assert main(["detect", str(sim_files["vhdr"]), "--out", str(out), "--mains", "off",
+                 "--param", "mains=60"]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["parameters"]["mains"] == "off"  # --mains wins over --param mains=
+    assert s["mains"]["setting"] == "off" and s["mains"]["notched_hz"] == []
+    assert set(s["mains"]["noise_inflation"]) == {"EMG1", "EMG2"}
+    out2 = tmp_path / "m2"
+    assert main(["detect", str(sim_files["vhdr"]), "--out", str(out2), "--mains", "50"]) == 0
+    s2 = json.loads((out2 / "summary.json").read_text())
+    # forced: every harmonic of 50 Hz up to mains_max_hz
+    assert s2["mains"]["notched_hz"] == [50.0 * h for h in range(1, 21)]

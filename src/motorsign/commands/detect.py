@@ -37,10 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", default="auto", choices=("auto", "needle", "surface"),
                         help="needle EMG or surface/HD-sEMG grid (auto: surface below 4 kHz "
                              "or from 16 channels on)")
+    parser.add_argument("--mains", default=None, choices=("auto", "off", "50", "60"),
+                        help="mains hum: auto (default) notches 50/60 Hz harmonics found when "
+                             "they raise the threshold; 50/60 always notch; off only flags")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="override a detector threshold (repeatable; see DetectParams)")
     add_reader_arguments(parser)
-
 
 
 
@@ -109,6 +111,13 @@ def execute(
     return summary
 
 
+def _params(args: argparse.Namespace, params: dict | None) -> dict | None:
+    """``--param`` overrides plus ``--mains`` (which wins over ``--param mains=``)."""
+    if getattr(args, "mains", None) is None:
+        return params
+    return {**(params or {}), "mains": args.mains}
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``motorsign detect``."""
     import logging
@@ -119,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
     read_options = read_options_from(args)
     summary = execute(args.file, args.out, muscle=args.muscle, side=args.side,
                       channels=args.channels, read_options=read_options, n_jobs=args.n_jobs,
-                      params=parse_params(args.param, DetectParams, "detection"), mode=args.mode)
+                      params=_params(args, parse_params(args.param, DetectParams, "detection")),
+                      mode=args.mode)
     log = logging.getLogger("motorsign.detect")
     for name, ch in summary["channels"].items():
         log.info("%s: rest %.1f s, grade %s, fasciculations %s/min", name, ch["rest_s"],
