@@ -94,9 +94,9 @@ def test_physionet_voluntary_is_not_spontaneous(realdata, record):
     assert ch["activity_s"] > 0.8 * ch["duration_s"]
 
 
-@pytest.mark.parametrize("fmt", ["edf", "bdf", "rhd"])
+@pytest.mark.parametrize("fmt", ["edf", "bdf", "rhd", "smr"])
 def test_detect_reads_other_formats(tmp_path, fmt):
-    """The same simulated signal written as EDF, BDF and Intan RHD gives the same answer."""
+    """The same simulated signal written as EDF, BDF, Intan RHD and Spike2 gives the same answer."""
     import sys
     from pathlib import Path
 
@@ -113,6 +113,12 @@ def test_detect_reads_other_formats(tmp_path, fmt):
 
         path = write_edf(tmp_path / f"rec.{fmt}", x, fs, ["EMG1"], ["uV"], [(-3000.0, 3000.0)],
                          bdf=fmt == "bdf")
+    elif fmt == "smr":
+        from writers.spike2 import write_smr
+
+        scale = 5.0  # ADC full scale +-5 mV: 0.76 µV per step
+        adc = np.clip(np.round(x / 1000.0 * 6553.6 / scale), -32768, 32767).astype(int)
+        path = write_smr(tmp_path / "rec.smr", adc, fs, ["EMG1"], ["mV"], [scale], [0.0])
     else:
         from writers.intan import write_rhd
 
