@@ -35,6 +35,8 @@ MAINS_CANDIDATES_HZ = (50.0, 60.0)
 _LINE_HALF_BINS = 2
 #: Neighbouring bins (from, to) on each side that give the noise floor of a line.
 _FLOOR_BINS = (4, 15)
+#: Highest frequency kept in the probe spectra (harmonics above are not looked for).
+_PSD_MAX_HZ = 2000.0
 
 
 @dataclass
@@ -66,6 +68,32 @@ class MainsEstimate:
     inflation: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
+def _psd(x: np.ndarray, fs: float) -> tuple[np.ndarray, float]:
+    """Welch power spectral density (µV²/Hz) of each column, 1-s Hann segments, half overlap.
+
+    Only the bins up to :data:`_PSD_MAX_HZ` plus the floor ring are kept.
+    Returns ``(psd (n_bins, n_columns), bin width)``.
+    """
+    from scipy.fft import rfft
+
+    n = x.shape[0]
+    nper = min(n, int(round(fs)))
+    step = max(1, nper // 2)
+    win = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(nper) / nper)  # periodic Hann
+    scale = 1.0 / (fs * np.sum(win ** 2))
+    df = fs / nper
+    keep = min(nper // 2 + 1, int(_PSD_MAX_HZ / df) + _FLOOR_BINS[1] + 2)
+    acc = np.zeros((keep, x.shape[1]))
+    m = 0
+    for a in range(0, n - nper + 1, step):
+        seg = x[a:a + nper]
+        seg = (seg - seg.mean(axis=0)) * win[:, None]
+        acc += np.abs(rfft(seg, axis=0)[:keep]) ** 2
+        m += 1
+    psd = acc * (2.0 * scale / max(1, m))
+    return psd, df
+
+
 def _lines(psd: np.ndarray, df: float, freqs_hz: list[float]) -> tuple[np.ndarray, np.ndarray]:
     """Excess (dB) and power (µV²) of each line in ``freqs_hz``, per channel.
 
@@ -75,19 +103,28 @@ def _lines(psd: np.ndarray, df: float, freqs_hz: list[float]) -> tuple[np.ndarra
     excess = np.full((len(freqs_hz), nc), -np.inf)
     power = np.zeros((len(freqs_hz), nc))
     lo_gap, hi_gap = _FLOOR_BINS
-    for i, fh in enumerate(freqs_hz):
-        k = int(round(fh / df))
-        if k - hi_gap < 1 or k + hi_gap >= nf:
-            continue
-        line = psd[k - _LINE_HALF_BINS: k + _LINE_HALF_BINS + 1]
-        ring = np.concatenate([psd[k - hi_gap: k - lo_gap + 1], psd[k + lo_gap: k + hi_gap + 1]])
-        floor = np.median(ring, axis=0)
-        peak = line.max(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            excess[i] = 10.0 * np.log10(peak / floor)
-        power[i] = np.maximum(0.0, (line.sum(axis=0) - floor * line.shape[0]) * df)
+    ks = np.array([int(round(fh / df)) for fh in freqs_hz], dtype=np.int64)
+    ok = np.flatnonzero((ks - hi_gap >= 1) & (ks + hi_gap < nf))
+    if ok.size == 0:
+        return excess, power
+    ks = ks[ok]
+    half = np.arange(-_LINE_HALF_BINS, _LINE_HALF_BINS + 1)
+    ring_off = np.concatenate([np.arange(-hi_gap, -lo_gap + 1), np.arange(lo_gap, hi_gap + 1)])
+    line = psd[ks[:, None] + half[None, :]]  # (n_lines, width, nc)
+    floor = np.median(psd[ks[:, None] + ring_off[None, :]], axis=1)  # (n_lines, nc)
+    peak = line.max(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        excess[ok] = 10.0 * np.log10(peak / floor)
+    power[ok] = np.maximum(0.0, (line.sum(axis=1) - floor * half.size) * df)
     excess[~np.isfinite(excess)] = -np.inf
     return excess, power
+
+
+def _noise(y: np.ndarray, start: int, stop: int, fs: float) -> np.ndarray:
+    """Robust noise per column: MAD of (at most 1024 samples of) each 0.25-s block, median."""
+    from motorsign.signal.noise import block_mad_nb, nanmedian_cols_nb
+
+    return nanmedian_cols_nb(block_mad_nb(y, start, stop, max(16, int(0.25 * fs)), 1024))
 
 
 def estimate_mains(
@@ -130,10 +167,9 @@ def estimate_mains(
     -------
     MainsEstimate
     """
-    from scipy.signal import sosfreqz, welch
+    from scipy.signal import sosfreqz
 
     from motorsign.signal.filters import sosfiltfilt_nb
-    from motorsign.signal.noise import robust_noise
 
     settle = int(math.ceil(notch_settling_s(notch_bandwidth_hz) * fs))
     usable = [w for w in windows if w.shape[0] >= int(fs) + 2 * settle]
@@ -147,12 +183,11 @@ def estimate_mains(
     best_total = {c: 0.0 for c in cands}
     for w in usable:
         x = np.nan_to_num(np.asarray(w, np.float64))
-        nper = min(x.shape[0], int(round(fs)))  # 1-Hz bins
-        freqs, psd = welch(x, fs=fs, nperseg=nper, axis=0, detrend="constant")
-        df = float(freqs[1] - freqs[0])
+        psd, df = _psd(x, fs)  # 1-Hz bins
         res = {}
         for c in cands:
-            hz = [h * c for h in range(1, int(max_hz // c) + 1) if h * c < fs / 2]
+            hz = [h * c for h in range(1, int(min(max_hz, _PSD_MAX_HZ) // c) + 1)
+                  if h * c < fs / 2]
             excess, power = _lines(psd, df, hz)
             present = excess >= min_excess_db
             best_total[c] += float(np.sum(power * present))
@@ -177,9 +212,9 @@ def estimate_mains(
         xf = np.ascontiguousarray(x, np.float32)
         y = np.empty_like(xf)
         sosfiltfilt_nb(xf, band_sos, y)
-        noise = robust_noise(y[settle: x.shape[0] - settle])
+        noise = _noise(y, settle, x.shape[0] - settle, fs)
         sosfiltfilt_nb(xf, with_notch, y)
-        clean = robust_noise(y[settle: x.shape[0] - settle])
+        clean = _noise(y, settle, x.shape[0] - settle, fs)
         with np.errstate(divide="ignore", invalid="ignore"):
             infl = noise / clean
         better = np.isfinite(infl) & ~(infl <= est.inflation)  # NaN in est: take the value

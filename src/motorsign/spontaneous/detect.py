@@ -166,7 +166,8 @@ class _Context:
             notch = []
         elif force is not None:
             notch = [h * force for h in range(1, int(top // force) + 1)]
-        elif est.hz is not None and np.nanmax(est.inflation, initial=0.0) >= p.mains_min_inflation:
+        elif (est.hz is not None and np.isfinite(est.inflation).any()
+              and np.nanmedian(est.inflation) >= p.mains_min_inflation):
             notch = [h for h in est.harmonics_hz if h <= top]
         else:
             notch = []
@@ -358,24 +359,38 @@ def detect_spontaneous(
     seg_offsets = np.concatenate([[0.0], np.cumsum([rec.n_samples(s) / fs for s in range(rec.n_segments)])])
     total_s = float(seg_offsets[-1])
 
+    # all chunks' candidates gathered once, grouped by channel (stable: chunk
+    # order, then detection order within a chunk, as before)
+    if chunks:
+        all_ch = np.concatenate([c.chans for c in chunks]).astype(np.int64)
+        by_ch = np.argsort(all_ch, kind="stable")
+        ch_bounds = np.searchsorted(all_ch[by_ch], np.arange(len(names) + 1))
+        all_feat = np.concatenate([c.feat for c in chunks])[by_ch]
+        all_snips = np.concatenate([c.snips for c in chunks])[by_ch]
+        all_segs = np.concatenate([np.full(c.chans.size, c.segment, np.int64) for c in chunks])[by_ch]
+        all_samples = np.concatenate([c.peaks for c in chunks]).astype(np.int64)[by_ch]
+        noise_mat = np.stack([c.noise for c in chunks])
+    else:
+        ch_bounds = np.zeros(len(names) + 1, np.int64)
+        all_feat = np.zeros((0, len(FEATURE_NAMES)))
+        all_snips = np.zeros((0, 1), np.float32)
+        all_segs = all_samples = np.zeros(0, np.int64)
+        noise_mat = np.zeros((0, len(names)))
+    seg_stats = []
+    for s_ in range(rec.n_segments):
+        st = [c.stats for c in chunks if c.segment == s_]
+        seg_stats.append(np.concatenate(st) if st else np.zeros((0, len(names), 5)))
+    del chunks  # the gathered copies replace the chunk outputs (memory)
+
     # per channel (threads: the kernels release the GIL)
     def _post(ci: int, name: str):
         iv_rows: list[dict] = []
         chan_summary: dict[str, dict] = {}
         train_counter = 0
-        # this channel's candidates (copies of one channel at a time: memory
-        # stays at the chunk outputs plus one channel)
-        parts = [(c, c.chans == ci) for c in chunks]
-        feat = (np.concatenate([c.feat[m] for c, m in parts]) if parts
-                else np.zeros((0, len(FEATURE_NAMES))))
-        snips = (np.concatenate([c.snips[m] for c, m in parts]) if parts
-                 else np.zeros((0, 1), np.float32))
-        segs = (np.concatenate([np.full(int(m.sum()), c.segment) for c, m in parts]).astype(np.int64)
-                if parts else np.zeros(0, np.int64))
-        samples = (np.concatenate([c.peaks[m] for c, m in parts]).astype(np.int64) if parts
-                   else np.zeros(0, np.int64))
-        times = samples / fs + seg_offsets[segs]
-        noise_all = np.array([c.noise[ci] for c in chunks])
+        sl = slice(int(ch_bounds[ci]), int(ch_bounds[ci + 1]))
+        feat, snips, segs = all_feat[sl], all_snips[sl], all_segs[sl]
+        times = all_samples[sl] / fs + seg_offsets[segs]
+        noise_all = noise_mat[:, ci]
         amp = feat[:, _F["amplitude_uv"]]
         keep = _dedupe(times, feat, p)
         feat, snips, segs, times = feat[keep], snips[keep], segs[keep], times[keep]
@@ -390,8 +405,7 @@ def detect_spontaneous(
         rest_s = 0.0
         resting_noise = []
         for s in range(rec.n_segments):
-            st = [c.stats[:, ci, :] for c in chunks if c.segment == s]
-            stats = np.concatenate(st) if st else np.zeros((0, 5))
+            stats = seg_stats[s][:, ci, :]
             sel = segs == s
             seg_res = segment_channel(stats, times[sel] - seg_offsets[s], amp[sel],
                                       rec.n_samples(s) / fs, p)
@@ -588,8 +602,8 @@ def detect_spontaneous(
                      f"{p.mains_min_excess_db:g} dB above the neighbouring bins are present; "
                      f"they are notched (zero phase, {p.mains_bandwidth_hz:g} Hz wide, up to "
                      f"{p.mains_max_hz:g} Hz) when the hum raises the robust noise of the "
-                     f"detection band (the threshold) {p.mains_min_inflation:g}-fold on some "
-                     f"channel"
+                     f"detection band (the threshold) {p.mains_min_inflation:g}-fold "
+                     f"(median over channels)"
                      if p.mains == "auto" else
                      f"mains={p.mains}: " + ("hum measured and flagged, not notched"
                                              if p.mains == "off" else

@@ -72,7 +72,8 @@ class DetectParams:
         the recording (:func:`motorsign.signal.mains.estimate_mains`) and
         notches the harmonics present (up to ``mains_max_hz`` and the
         low-pass) when the hum raises the robust noise of the detection band
-        (hence the threshold) ``mains_min_inflation``-fold on some channel;
+        (hence the threshold) ``mains_min_inflation``-fold (median over the
+        channels: one set of notches serves them all);
         ``50``/``60`` notch every harmonic of that frequency up to those
         limits; ``off`` notches nothing (the hum is still measured, and a
         channel where it reaches ``mains_min_inflation`` is flagged
@@ -297,8 +298,8 @@ class DetectParams:
     mains_min_excess_db: float = 10.0
     mains_max_hz: float = 1000.0
     mains_bandwidth_hz: float = 4.0
-    mains_probe_s: float = 4.0
-    mains_probe_windows: int = 5
+    mains_probe_s: float = 2.0
+    mains_probe_windows: int = 3
     chunk_s: float = 2.0
     margin_s: float = 0.1
 
