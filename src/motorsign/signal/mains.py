@@ -120,6 +120,16 @@ def _lines(psd: np.ndarray, df: float, freqs_hz: list[float]) -> tuple[np.ndarra
     return excess, power
 
 
+def _map(fn, items: list, n_jobs: int) -> list:
+    """``[fn(i) for i in items]``, in ``n_jobs`` threads when more than one."""
+    if n_jobs <= 1 or len(items) <= 1:
+        return [fn(i) for i in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=n_jobs) as ex:
+        return list(ex.map(fn, items))
+
+
 def _noise(y: np.ndarray, start: int, stop: int, fs: float) -> np.ndarray:
     """Robust noise per column: MAD of (at most 1024 samples of) each 0.25-s block, median."""
     from motorsign.signal.noise import block_mad_nb, nanmedian_cols_nb
@@ -137,6 +147,7 @@ def estimate_mains(
     min_excess_db: float = 10.0,
     notch_bandwidth_hz: float = 4.0,
     force_hz: float | None = None,
+    n_jobs: int = 1,
 ) -> MainsEstimate:
     """Find mains hum in probe windows and size it against the detection-band noise.
 
@@ -162,6 +173,8 @@ def estimate_mains(
         than 1 s plus twice their settling time are ignored).
     force_hz : float | None
         Use this mains frequency instead of choosing.
+    n_jobs : int
+        Threads over the windows (the FFT and the filters release the GIL).
 
     Returns
     -------
@@ -179,11 +192,13 @@ def estimate_mains(
     if not usable or nc == 0:
         return est
     cands = (float(force_hz),) if force_hz else tuple(float(c) for c in candidates_hz)
+    def spectrum(w):
+        x = np.nan_to_num(np.asarray(w, np.float64))
+        return (x, *_psd(x, fs))  # 1-Hz bins
+
     per_window = []
     best_total = {c: 0.0 for c in cands}
-    for w in usable:
-        x = np.nan_to_num(np.asarray(w, np.float64))
-        psd, df = _psd(x, fs)  # 1-Hz bins
+    for x, psd, df in _map(spectrum, usable, n_jobs):
         res = {}
         for c in cands:
             hz = [h * c for h in range(1, int(min(max_hz, _PSD_MAX_HZ) // c) + 1)
@@ -206,15 +221,18 @@ def estimate_mains(
     _, h = sosfreqz(band_sos, worN=np.asarray(hz_all), fs=fs)
     gain = np.abs(h) ** 4  # forward and backward: squared magnitude, as power
     with_notch = np.vstack([design_notches(fs, lines, notch_bandwidth_hz), band_sos])
-    for x, res in per_window:
-        _, present, power = res[chosen]
-        hum = np.sqrt(np.sum(power * present * gain[:, None], axis=0))
+    def noises(x):
         xf = np.ascontiguousarray(x, np.float32)
         y = np.empty_like(xf)
         sosfiltfilt_nb(xf, band_sos, y)
         noise = _noise(y, settle, x.shape[0] - settle, fs)
         sosfiltfilt_nb(xf, with_notch, y)
-        clean = _noise(y, settle, x.shape[0] - settle, fs)
+        return noise, _noise(y, settle, x.shape[0] - settle, fs)
+
+    measured = _map(noises, [x for x, _ in per_window], n_jobs)
+    for (_x, res), (noise, clean) in zip(per_window, measured):
+        _, present, power = res[chosen]
+        hum = np.sqrt(np.sum(power * present * gain[:, None], axis=0))
         with np.errstate(divide="ignore", invalid="ignore"):
             infl = noise / clean
         better = np.isfinite(infl) & ~(infl <= est.inflation)  # NaN in est: take the value

@@ -108,7 +108,7 @@ class _ChunkOut:
 
 
 class _Context:
-    def __init__(self, rec, chan_idx: np.ndarray, p: DetectParams):
+    def __init__(self, rec, chan_idx: np.ndarray, p: DetectParams, n_jobs: int = 1):
         fs = float(rec.sampling_rate_hz)
         self.rec = rec
         self.fs = fs
@@ -123,7 +123,7 @@ class _Context:
         self.win = max(1, int(round(p.segment_window_s * fs)))
         self.chunk = max(1, int(round(p.chunk_s / p.segment_window_s))) * self.win
         self.margin = int(round(p.margin_s * fs))
-        self.mains = self._setup_mains(lp)
+        self.mains = self._setup_mains(lp, n_jobs)
         self.block = max(16, int(round(p.noise_block_s * fs)))
         self.dead = max(1, int(round(p.dead_time_ms * fs / 1000)))
         self.search = max(1, int(round(p.peak_search_ms * fs / 1000)))
@@ -142,7 +142,7 @@ class _Context:
         self.tail_b = int(round(p.psw_tail_end_ms * fs / 1000))
         self.tail_w = max(1, int(round(p.psw_tail_smooth_ms * fs / 1000)))
 
-    def _setup_mains(self, lp: float) -> dict:
+    def _setup_mains(self, lp: float, n_jobs: int) -> dict:
         """Measure mains hum; put its notches before the low-pass when it matters.
 
         Returns the ``summary["mains"]`` record (without channel names).
@@ -159,7 +159,8 @@ class _Context:
         band = np.vstack([self.sos_lp, self.sos_hp])
         force = float(p.mains) if p.mains in ("50", "60") else None
         est = estimate_mains(windows, fs, band, max_hz=top, min_excess_db=p.mains_min_excess_db,
-                             notch_bandwidth_hz=p.mains_bandwidth_hz, force_hz=force)
+                             notch_bandwidth_hz=p.mains_bandwidth_hz, force_hz=force,
+                             n_jobs=n_jobs)
         info.update(hz=est.hz, harmonics_hz=est.harmonics_hz, hum_uv=est.hum_uv,
                     noise_inflation=est.inflation)
         if p.mains == "off":
@@ -354,7 +355,7 @@ def detect_spontaneous(
         params = base
     p = make_params(params)
     names = [rec.channels[i].name for i in idx]
-    ctx = _Context(rec, idx, p)
+    ctx = _Context(rec, idx, p, max(1, int(n_jobs)))
     chunks = _run_chunks(ctx, max(1, int(n_jobs)))
     seg_offsets = np.concatenate([[0.0], np.cumsum([rec.n_samples(s) / fs for s in range(rec.n_segments)])])
     total_s = float(seg_offsets[-1])
