@@ -86,7 +86,7 @@ def _psd(x: np.ndarray, fs: float) -> tuple[np.ndarray, float]:
     acc = np.zeros((keep, x.shape[1]))
     m = 0
     for a in range(0, n - nper + 1, step):
-        seg = x[a:a + nper]
+        seg = x[a:a + nper].astype(np.float64)
         seg = (seg - seg.mean(axis=0)) * win[:, None]
         acc += np.abs(rfft(seg, axis=0)[:keep]) ** 2
         m += 1
@@ -193,7 +193,12 @@ def estimate_mains(
         return est
     cands = (float(force_hz),) if force_hz else tuple(float(c) for c in candidates_hz)
     def spectrum(w):
-        x = np.nan_to_num(np.asarray(w, np.float64))
+        # float32 like the recording's chunks: the probe's arrays stay no larger
+        # than a chunk's, so the allocator keeps returning chunk buffers to
+        # the system (glibc raises its mmap threshold to the largest block
+        # freed; a larger probe array would make chunk buffers heap-allocated
+        # and raise the peak memory of long recordings by ~100 MB)
+        x = np.nan_to_num(np.ascontiguousarray(w, np.float32))
         return (x, *_psd(x, fs))  # 1-Hz bins
 
     per_window = []
@@ -222,11 +227,10 @@ def estimate_mains(
     gain = np.abs(h) ** 4  # forward and backward: squared magnitude, as power
     with_notch = np.vstack([design_notches(fs, lines, notch_bandwidth_hz), band_sos])
     def noises(x):
-        xf = np.ascontiguousarray(x, np.float32)
-        y = np.empty_like(xf)
-        sosfiltfilt_nb(xf, band_sos, y)
+        y = np.empty_like(x)
+        sosfiltfilt_nb(x, band_sos, y)
         noise = _noise(y, settle, x.shape[0] - settle, fs)
-        sosfiltfilt_nb(xf, with_notch, y)
+        sosfiltfilt_nb(x, with_notch, y)
         return noise, _noise(y, settle, x.shape[0] - settle, fs)
 
     measured = _map(noises, [x for x, _ in per_window], n_jobs)

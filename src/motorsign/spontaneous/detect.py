@@ -105,6 +105,13 @@ class _ChunkOut:
     snips: np.ndarray
     stats: np.ndarray  # (n_windows, c, 5)
     noise: np.ndarray  # (c,)
+    by_channel: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    cuts: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+
+    def __post_init__(self):
+        # candidates grouped by channel (stable: detection order within one)
+        self.by_channel = np.argsort(self.chans, kind="stable")
+        self.cuts = np.searchsorted(self.chans[self.by_channel], np.arange(self.noise.size + 1))
 
 
 class _Context:
@@ -360,37 +367,38 @@ def detect_spontaneous(
     seg_offsets = np.concatenate([[0.0], np.cumsum([rec.n_samples(s) / fs for s in range(rec.n_segments)])])
     total_s = float(seg_offsets[-1])
 
-    # all chunks' candidates gathered once, grouped by channel (stable: chunk
-    # order, then detection order within a chunk, as before)
-    if chunks:
-        all_ch = np.concatenate([c.chans for c in chunks]).astype(np.int64)
-        by_ch = np.argsort(all_ch, kind="stable")
-        ch_bounds = np.searchsorted(all_ch[by_ch], np.arange(len(names) + 1))
-        all_feat = np.concatenate([c.feat for c in chunks])[by_ch]
-        all_snips = np.concatenate([c.snips for c in chunks])[by_ch]
-        all_segs = np.concatenate([np.full(c.chans.size, c.segment, np.int64) for c in chunks])[by_ch]
-        all_samples = np.concatenate([c.peaks for c in chunks]).astype(np.int64)[by_ch]
-        noise_mat = np.stack([c.noise for c in chunks])
-    else:
-        ch_bounds = np.zeros(len(names) + 1, np.int64)
-        all_feat = np.zeros((0, len(FEATURE_NAMES)))
-        all_snips = np.zeros((0, 1), np.float32)
-        all_segs = all_samples = np.zeros(0, np.int64)
-        noise_mat = np.zeros((0, len(names)))
+    nch = len(names)
+    noise_mat = (np.stack([c.noise for c in chunks]) if chunks
+                 else np.zeros((0, nch)))
     seg_stats = []
     for s_ in range(rec.n_segments):
         st = [c.stats for c in chunks if c.segment == s_]
-        seg_stats.append(np.concatenate(st) if st else np.zeros((0, len(names), 5)))
-    del chunks  # the gathered copies replace the chunk outputs (memory)
+        seg_stats.append(np.concatenate(st) if st else np.zeros((0, nch, 5)))
+    snip_w = (ctx.sn_pre + ctx.sn_post + ctx.sn_step - 1) // ctx.sn_step
+
+    def _gather(ci: int):
+        """Channel ``ci``'s candidates from all chunks (chunk order, then detection order).
+
+        One channel at a time (per thread): memory stays at the chunk outputs
+        plus the channels in progress.
+        """
+        picks = [c.by_channel[c.cuts[ci]:c.cuts[ci + 1]] for c in chunks]
+        if not chunks:
+            return (np.zeros((0, len(FEATURE_NAMES))), np.zeros((0, snip_w), np.float32),
+                    np.zeros(0, np.int64), np.zeros(0, np.int64))
+        feat = np.concatenate([c.feat[k] for c, k in zip(chunks, picks)])
+        snips = np.concatenate([c.snips[k] for c, k in zip(chunks, picks)])
+        segs = np.repeat(np.array([c.segment for c in chunks], np.int64), [k.size for k in picks])
+        samples = np.concatenate([c.peaks[k] for c, k in zip(chunks, picks)]).astype(np.int64)
+        return feat, snips, segs, samples
 
     # per channel (threads: the kernels release the GIL)
     def _post(ci: int, name: str):
         iv_rows: list[dict] = []
         chan_summary: dict[str, dict] = {}
         train_counter = 0
-        sl = slice(int(ch_bounds[ci]), int(ch_bounds[ci + 1]))
-        feat, snips, segs = all_feat[sl], all_snips[sl], all_segs[sl]
-        times = all_samples[sl] / fs + seg_offsets[segs]
+        feat, snips, segs, samples = _gather(ci)
+        times = samples / fs + seg_offsets[segs]
         noise_all = noise_mat[:, ci]
         amp = feat[:, _F["amplitude_uv"]]
         keep = _dedupe(times, feat, p)
