@@ -46,8 +46,15 @@ def score(m) -> dict:
     pres = m["present_true"].to_numpy(bool)
     out = {"n_trials": int(len(m)), "n_present_true": int(pres.sum()), "n_absent_true": int((~pres).sum())}
     found = m["present"].to_numpy(bool)
+    # trials left undecided (contracted muscle: an MEP could hide in the EMG) or not measured
+    # are reported apart: they are neither a found nor a recognised-absent MEP
+    undecided = (m["flags"].astype(str).str.contains("presence_undecided") | ~m["measured"].astype(bool)).to_numpy()
+    out["undecided_present"] = int((undecided & pres).sum())
+    out["undecided_absent"] = int((undecided & ~pres).sum())
     out["detection_rate"] = float(found[pres].mean()) if pres.any() else None
-    out["absent_recognised"] = float((~found[~pres]).mean()) if (~pres).any() else None
+    # recognised = reported absent, with the presence decided (not "undecided"/unmeasured)
+    out["absent_recognised"] = float((~found & ~undecided)[~pres].mean()) if (~pres).any() else None
+    out["absent_not_called_present"] = float((~found[~pres]).mean()) if (~pres).any() else None
     out["false_present_rate"] = float(found[~pres].mean()) if (~pres).any() else None
     for meth in METHODS:
         e = (m[f"onset_{meth}_ms"] - m["onset_ms_true"]).to_numpy(float)[pres & found]

@@ -57,9 +57,19 @@ def run(args: argparse.Namespace) -> int:
         flag = "--nerve" if args.nerve is not None else "--root"
         raise ConfigError(f"{flag} DIR goes with --mep DIR (the cortical mep result); with numbers give "
                           "--mep-latency, --f-latency and --m-latency (or --root-latency)")
+    if args.nerve is not None and args.root is not None:
+        raise ConfigError("give --nerve DIR (F-wave method) or --root DIR (root method), not both")
+    if args.root_latency is not None and (args.f_latency is not None or args.m_latency is not None):
+        raise ConfigError("give --f-latency/--m-latency (F-wave method) or --root-latency (root method), "
+                          "not both")
     if args.mep is not None:
         if args.mep_latency is not None:
             raise ConfigError("give either --mep DIR or --mep-latency MS, not both")
+        given = [f for f, v in (("--f-latency", args.f_latency), ("--m-latency", args.m_latency),
+                                ("--root-latency", args.root_latency)) if v is not None]
+        if given:
+            raise ConfigError(f"{', '.join(given)} would be ignored with --mep DIR (the latencies come from "
+                              "the result folders): give folders or numbers, not both")
         res = cmct_from_results(args.mep, args.nerve, root_dir=args.root, channel=args.channel,
                                 nerve_channel=args.nerve_channel,
                                 muscle=args.muscle, condition=args.condition, norms=args.norms,

@@ -8,6 +8,7 @@ median amplitude, recruitment fit with ``--intensities``).
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 from motorsign.commands._evoked_common import (
@@ -37,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="peak-to-peak floor of a present MEP (default 50 µV)")
     g.add_argument("--silent-period", action="store_true", default=None, dest="silent_period",
                    help="measure the cortical silent period even without pre-activation (epochs of 400 ms)")
+    g.add_argument("--mains", default=None, metavar="auto|off|HZ",
+                   help="mains hum fitted on each baseline and subtracted: auto (default: 50/60 Hz when "
+                        "the baselines show it), off, or a frequency")
     g.add_argument("--intensities", default=None,
                    help="stimulus intensity per trial: comma-separated values or a file with one per line "
                         "(fits a Boltzmann recruitment curve)")
@@ -122,6 +126,14 @@ def execute(path, out_dir, *, muscle=None, side=None, channels=None, read_option
         "channels": summarize(table, windows),
         "warnings": list(rec.warnings),  # e.g. units that are not a voltage: amplitudes unscaled
     }
+    for ch, entry in summary["channels"].items():
+        if entry["n_trials"] == 0:
+            # nothing measurable is not "no MEP": say why in one line
+            flags = sorted({f for v in table.loc[table["channel"] == ch, "flags"] for f in str(v).split(";") if f})
+            msg = (f"{path}: channel {ch}: no trial could be measured or decided (flags: "
+                   f"{', '.join(flags) or 'none'}); MEP presence unknown")
+            summary["warnings"].append(msg)
+            logging.getLogger(__name__).warning(msg)
     write_json(out / "summary.json", summary)
     return summary
 
@@ -133,5 +145,5 @@ def run(args: argparse.Namespace) -> int:
             window_table=args.window_table, method=args.method, pulse=args.pulse,
             burst_gap_ms=args.burst_gap_ms, pre_ms=args.pre_ms, post_ms=args.post_ms,
             amplitude_floor_uv=args.amplitude_floor_uv, silent_period=args.silent_period,
-            intensities=args.intensities)
+            intensities=args.intensities, mains=args.mains)
     return 0

@@ -37,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    choices=("threshold", "crossing", "derivative", "cusum", "tkeo", "extrapolation", "consensus"),
                    help="onset method (default extrapolation, falling back to consensus in the trials "
                         "where it fails)")
+    g.add_argument("--mains", default=None, metavar="auto|off|HZ",
+                   help="mains hum fitted on each baseline and subtracted: auto (default: 50/60 Hz when "
+                        "the baselines show it), off, or a frequency")
 
 
 def execute(path, out_dir, *, muscle=None, side=None, channels=None, read_options: dict | None = None,
@@ -64,6 +67,7 @@ def execute(path, out_dir, *, muscle=None, side=None, channels=None, read_option
     """
     from motorsign.errors import ConfigError
     from motorsign.evoked.nerve import (
+        NERVE_PRE_MS,
         RESPONSE_COLUMNS,
         NerveOptions,
         analyze_nerve,
@@ -75,7 +79,7 @@ def execute(path, out_dir, *, muscle=None, side=None, channels=None, read_option
     trigger = opts.pop("trigger", None)
     pulse = parse_pulse(opts.pop("pulse", None))
     burst_gap_ms = opts.pop("burst_gap_ms", None)
-    pre_ms = opts.pop("pre_ms", None) or 10.0
+    pre_ms = opts.pop("pre_ms", None) or NERVE_PRE_MS
     post_ms = opts.pop("post_ms", None)
     for key, flag in (("m_window_ms", "--m-window"), ("f_window_ms", "--f-window")):
         if key in opts:
@@ -92,7 +96,7 @@ def execute(path, out_dir, *, muscle=None, side=None, channels=None, read_option
     cols = list(RESPONSE_COLUMNS) + [c for c in table.columns if c not in RESPONSE_COLUMNS]
     write_csv(out / "responses.csv", table, columns=cols)
     summary = {"recording": str(path), "trigger": trigger, "method": nopts.method,
-               "channels": summarize_nerve(table),
+               "channels": summarize_nerve(table, presence_k=nopts.presence_k, f_floor_uv=nopts.f_floor_uv),
                "warnings": list(rec.warnings)}  # e.g. units that are not a voltage: amplitudes unscaled
     write_json(out / "summary.json", summary)
     return summary
@@ -104,5 +108,5 @@ def run(args: argparse.Namespace) -> int:
             read_options=read_options_from(args), trigger=args.trigger, pulse=args.pulse,
             burst_gap_ms=args.burst_gap_ms, pre_ms=args.pre_ms, post_ms=args.post_ms,
             m_window_ms=args.m_window_ms, f_window_ms=args.f_window_ms, f_floor_uv=args.f_floor_uv,
-            method=args.method)
+            method=args.method, mains=args.mains)
     return 0

@@ -119,7 +119,10 @@ def compute_cmct(*, mep_latency_ms: float | None, f_latency_ms: float | None = N
                     cmct, mep_latency_ms, pmt)
         cmct = math.nan
         reasons.append("cmct_not_positive")
-    if mep_present is False:
+    if mep_present is None and not _finite(mep_latency_ms):
+        abnormal = None
+        reasons += ["mep_not_measured", "cmct_not_measured"]
+    elif mep_present is False:
         abnormal = True
         reasons.append("mep_absent")
     elif math.isfinite(cmct) and math.isfinite(uln):
@@ -241,6 +244,9 @@ def cmct_from_results(mep_dir, nerve_dir=None, *, root_dir=None, channel: str | 
     lat = mep.get(key)
     lat = math.nan if lat is None else float(lat)
     present = int(mep.get("n_present", 0) or 0) > 0
+    if not present and int(mep.get("n_trials", 1) or 0) == 0:
+        # no trial could be measured (artifact, no baseline, bad samples): unknown, not absent
+        present = None
     amp = mep.get("peak_to_peak_uv_max")
     kwargs = {}
     src = {"mep": str(mep_dir), "mep_channel": ch}

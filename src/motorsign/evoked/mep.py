@@ -26,6 +26,7 @@ import numpy as np
 
 from motorsign.errors import ConfigError
 from motorsign.evoked import onset as K
+from motorsign.evoked.baseline import baseline_groups, detect_mains, remove_interference
 from motorsign.evoked.tables import MepWindow, load_windows, mep_window
 from motorsign.signal.artifact import ArtifactOptions, blank_artifacts, remove_decay
 
@@ -119,6 +120,18 @@ class MepOptions:
         An artifact tail whose mean offset between the blank and the onset
         window exceeds this many baseline SD is fitted by an exponential and
         subtracted (flag ``artifact_tail_removed``); 0 disables it.
+    mains : str | float
+        Mains hum removal (:mod:`motorsign.evoked.baseline`): ``"auto"``
+        (default: 50 or 60 Hz and harmonics, removed only when the channel's
+        baselines show a spectral line), a frequency in Hz, or ``"off"``.
+        Trials where it was subtracted are flagged ``mains_removed``.
+    trend_t : float
+        A linear baseline trend (DC drift) whose t statistic reaches this is
+        extrapolated and subtracted (flag ``trend_removed``); 0 disables it.
+    min_baseline_ms : float
+        A baseline shorter than this (after the guard before the pulse) gives
+        no reliable noise estimate: the trial is ``no_baseline`` and not
+        measured.
     artifact : ArtifactOptions
         Stimulus-artifact blanking.
     """
@@ -151,6 +164,9 @@ class MepOptions:
     merge_fraction: float = 0.1
     presmooth_ms: float = 0.0
     tail_k: float = 5.0
+    mains: str | float = "auto"
+    trend_t: float = 6.0
+    min_baseline_ms: float = 5.0
     artifact: ArtifactOptions = ArtifactOptions()
 
     def check(self) -> MepOptions:
@@ -162,6 +178,14 @@ class MepOptions:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ConfigError(f"MEP option {name} must be positive, got {v!r}")
+        m = self.mains
+        if isinstance(m, str) and m.lower() not in ("auto", "off", "none"):
+            try:
+                m = float(m)
+            except ValueError:
+                m = math.nan
+        if not isinstance(m, str) and not (isinstance(m, (int, float)) and math.isfinite(m) and m >= 0):
+            raise ConfigError(f"MEP option mains (--mains) must be auto, off or a frequency in Hz, got {self.mains!r}")
         v = self.amplitude_floor_uv
         if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
             raise ConfigError(f"MEP option amplitude_floor_uv (--floor-uv) must be >= 0 µV, got {v!r}")
@@ -207,17 +231,36 @@ def measure_epochs(epochs: np.ndarray, stim: int, fs: float, window: MepWindow,
     o = (options or MepOptions()).check()
     x = np.array(epochs, dtype=np.float32, order="C", copy=copy)
     n_tr, n_s = x.shape
+    # NaN/inf samples (gaps, export errors): the trial is not measured (a NaN would
+    # otherwise pass every comparison silently); zeros keep the kernels finite
+    bad_values = ~np.isfinite(x).all(axis=1)
+    if bad_values.any():
+        x[~np.isfinite(x)] = 0.0
     stim_arr = np.full(n_tr, int(stim), dtype=np.int64)
     blank_end, unsettled = blank_artifacts(x, stim_arr, fs, o.artifact, extra_pulses)
     guard = _n(o.baseline_guard_ms, fs)
     b_start = np.zeros(n_tr, dtype=np.int64)
     b_stop = np.full(n_tr, max(int(stim) - guard, 0), dtype=np.int64)
     if extra_pulses is not None and np.size(extra_pulses):
-        # a pulse inside the baseline: the baseline starts after its artifact
+        # a pulse inside the baseline (the conditioning pulse of a pair, with --pulse N):
+        # the baseline ends before the earliest such pulse when enough of it lies there
+        # (the usual pre-conditioning baseline), else it starts after the pulse's artifact
         ep = np.asarray(extra_pulses).reshape(n_tr, -1)
+        inb = (ep >= 0) & (ep < stim)
+        first = np.where(inb, ep, n_s).min(axis=1)
+        before = first - guard - _n(o.artifact.pre_ms, fs, 0)
+        use_before = inb.any(axis=1) & (before - b_start >= _n(o.min_baseline_ms, fs, 4))
+        b_stop = np.where(use_before, np.minimum(b_stop, before), b_stop)
         for j in range(ep.shape[1]):
-            inb = (ep[:, j] >= 0) & (ep[:, j] < stim)
-            b_start = np.where(inb, np.maximum(b_start, ep[:, j] + _n(o.artifact.max_blank_ms, fs)), b_start)
+            after = inb[:, j] & ~use_before
+            b_start = np.where(after, np.maximum(b_start, ep[:, j] + _n(o.artifact.max_blank_ms, fs)), b_start)
+    # too short a baseline gives no usable noise estimate: no_baseline (kernel) -> not measured
+    short = (b_stop - b_start) < _n(o.min_baseline_ms, fs, 4)
+    b_stop = np.where(short, b_start, b_stop)
+    early = _artifact_before_trigger(x, b_start, b_stop, fs, o)
+    b_stop = np.where(early, b_start, b_stop)
+    hum = detect_mains(x, b_start, b_stop, fs, int(stim), o.mains)
+    hum_done, trend_done = remove_interference(x, b_start, b_stop, fs, int(stim), hum, trend_t=float(o.trend_t))
     if o.presmooth_ms > 0:
         from scipy.ndimage import gaussian_filter1d
 
@@ -240,9 +283,22 @@ def measure_epochs(epochs: np.ndarray, stim: int, fs: float, window: MepWindow,
         _n(o.sp_window_ms, fs, 2), float(o.sp_silence), float(o.sp_return), _n(o.sp_min_ms, fs),
         bool(o.silent_period), float(o.sd_floor_fraction), float(o.extrap_frac),
         _n(o.merge_gap_ms, fs), float(o.merge_fraction),
+        int(K.QUIET_SLACK * _n(o.quiet_ms, fs, 2)),
     )
     flags = flags | np.where(unsettled, K.FLAG_BITS["artifact_long"], 0)
     flags = flags | np.where(tail, K.FLAG_BITS["artifact_tail_removed"], 0)
+    flags = flags | np.where(hum_done, K.FLAG_BITS["mains_removed"], 0)
+    flags = flags | np.where(trend_done, K.FLAG_BITS["trend_removed"], 0)
+    flags = flags | np.where(early, K.FLAG_BITS["artifact_before_trigger"], 0)
+    flags = flags | np.where(bad_values, K.FLAG_BITS["non_finite"] | K.FLAG_BITS["not_measured"], 0)
+    vals[bad_values, K.F_PRESENT] = 0.0
+    # a contracted muscle: background EMG as large as a small MEP. A trial whose window
+    # exceeds the amplitude floor but whose largest deflection stays under presence_k
+    # background SD may hold an MEP hidden in the EMG: undecided, never "absent"
+    undecided = (((flags & K.FLAG_BITS["preactivated"]) > 0) & (vals[:, K.F_PRESENT] < 0.5)
+                 & (vals[:, K.F_P2P] >= o.amplitude_floor_uv) & (vals[:, K.F_Z] < o.presence_k)
+                 & ((flags & K.FLAG_BITS["not_measured"]) == 0))
+    flags = flags | np.where(undecided, K.FLAG_BITS["presence_undecided"], 0)
     zero = float(stim) + (np.zeros(n_tr) if stim_offset is None else np.asarray(stim_offset, float))
     to_ms = 1000.0 / fs
     present = vals[:, K.F_PRESENT] > 0.5
@@ -285,6 +341,44 @@ def measure_epochs(epochs: np.ndarray, stim: int, fs: float, window: MepWindow,
     res["silent_period_ms"] = (vals[:, K.F_SP] - sp_ref) * to_ms
     res["flags"] = flags
     return res
+
+
+#: A stimulus artifact before the trigger: a first difference this many times the
+#: baseline's mean absolute first difference, in the baseline's last ms ...
+EARLY_ARTIFACT_K = 30.0
+#: ... searched over this long before the baseline's end (ms).
+EARLY_ARTIFACT_MS = 10.0
+
+
+def _artifact_before_trigger(x: np.ndarray, b_start: np.ndarray, b_stop: np.ndarray, fs: float,
+                             o: MepOptions) -> np.ndarray:
+    """Trials whose baseline ends in a stimulus artifact (trigger marked after the pulse).
+
+    A marker written late (software markers, trigger delays) puts the pulse's
+    artifact into the baseline: the baseline SD then explodes, the muscle looks
+    pre-activated and every MEP falls under the presence threshold. Such a
+    trial has, in the last :data:`EARLY_ARTIFACT_MS` of its baseline, a jump
+    (first difference) of more than :data:`EARLY_ARTIFACT_K` times the mean
+    absolute first difference of the baseline before (up to twice as long)
+    and larger than the
+    amplitude floor; it is flagged ``artifact_before_trigger`` and not
+    measured (its latencies would count from the wrong time anyway).
+    """
+    n_tr = x.shape[0]
+    out = np.zeros(n_tr, dtype=bool)
+    w = _n(EARLY_ARTIFACT_MS, fs)
+    for k0, k1 in baseline_groups(b_start, b_stop):
+        b0, b1 = max(k0, 0), k1
+        if b1 - b0 < 2 * w:
+            continue
+        sel = np.flatnonzero((b_start == k0) & (b_stop == k1))
+        a = max(b0, b1 - 3 * w)
+        seg = x[:, a:b1] if sel.size == n_tr else x[sel, a:b1]
+        d = np.abs(np.diff(seg, axis=1))
+        late = d[:, -w:].max(axis=1)
+        typ = d[:, :-w].mean(axis=1)  # the baseline before it
+        out[sel] = (late > EARLY_ARTIFACT_K * typ) & (late > max(o.amplitude_floor_uv, 1e-6))
+    return out
 
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*")
@@ -405,6 +499,10 @@ def analyze_meps(recording, trigger: str | None = None, *, channels=None, muscle
         flags |= np.where(~ep.complete, K.FLAG_BITS["not_measured"] | K.FLAG_BITS["epoch_truncated"], 0)
         flags |= np.where(ep.overlapping, K.FLAG_BITS["overlapping_pulse"], 0)
         flags |= np.where((flags & K.FLAG_BITS["no_baseline"]) > 0, K.FLAG_BITS["not_measured"], 0)
+        # a deflection already under way at the window start (an artifact or saturation
+        # outlasting the blank, a response earlier than the window): whether an MEP is
+        # there is unknown, so the trial is not counted as an absent MEP
+        flags |= np.where((flags & K.FLAG_BITS["onset_before_window"]) > 0, K.FLAG_BITS["not_measured"], 0)
         measured = (flags & K.FLAG_BITS["not_measured"]) == 0
         df = pd.DataFrame({
             "trial": np.arange(ep.n_trials),
@@ -452,18 +550,22 @@ def summarize(table, windows: dict[str, MepWindow] | None = None) -> dict:
     -------
     dict
         channel -> ``n_trials, n_present, onset_ms_min, onset_ms_median,
-        peak_to_peak_uv_median`` (contract) plus muscle, side, method,
+        peak_to_peak_uv_median`` (contract; ``n_trials`` counts the measured
+        trials whose presence is decided: not those flagged
+        ``presence_undecided``, whose silent period still counts) plus muscle, side, method,
         window, onset spread, silent period, pre-activation and the
         recruitment fit when intensities were given.
     """
     out = {}
     for ch, g in table.groupby("channel", sort=False):
         meas = g[g["measured"]] if "measured" in g else g
+        undecided = meas["flags"].astype(str).str.contains("presence_undecided")
+        decided = meas[~undecided]  # trials that are an MEP or surely none
         pres = meas[meas["present"].astype(bool)]
         on = pres["onset_ms"].to_numpy(float)
         on = on[np.isfinite(on)]
         entry = {
-            "n_trials": int(len(meas)),
+            "n_trials": int(len(decided)),
             "n_present": int(len(pres)),
             "onset_ms_min": float(on.min()) if on.size else math.nan,
             "onset_ms_median": float(np.median(on)) if on.size else math.nan,
@@ -472,6 +574,7 @@ def summarize(table, windows: dict[str, MepWindow] | None = None) -> dict:
             "side": g["side"].iloc[0] if "side" in g else None,
             "method": str(g["method"].iloc[0]),
             "n_not_measured": int(len(g) - len(meas)),
+            "n_presence_undecided": int(undecided.sum()),
             "onset_ms_mean": float(on.mean()) if on.size else math.nan,
             "onset_ms_sd": float(on.std(ddof=1)) if on.size > 1 else math.nan,
             "peak_to_peak_uv_max": float(np.nanmax(pres["peak_to_peak_uv"])) if len(pres) and

@@ -37,6 +37,17 @@ __all__ = ["NerveOptions", "RESPONSE_COLUMNS", "F_WINDOWS", "analyze_nerve", "su
 
 log = logging.getLogger(__name__)
 
+#: Default baseline before each stimulus (ms): two periods of 50 Hz, so that mains hum
+#: can be fitted and removed (:mod:`motorsign.evoked.baseline`; a 10 ms baseline holds
+#: half a period, which looks like a slope) and the noise SD is well estimated.
+NERVE_PRE_MS = 40.0
+
+#: ``f_low_sensitivity`` when the F detection limit (peak-to-peak, µV) exceeds this: F-waves
+#: are mostly 60-500 µV (about 1-5 % of a normal CMAP), so above it a fair share of them is
+#: missed (simulated 60-400 µV F-waves: persistence exact at a 60 µV limit, 0.1 low at 95 µV,
+#: 0.25 low at 120 µV).
+LOW_SENSITIVITY_UV = 80.0
+
 RESPONSE_COLUMNS = ("trial", "channel", "m_onset_ms", "m_amplitude_mv", "f_present", "f_latency_ms",
                     "f_amplitude_uv")
 
@@ -83,6 +94,9 @@ class NerveOptions:
         at most this and their shapes correlate at least this much.
     repeater_span_ms : float
         Length of the F-wave compared for repeaters.
+    mains : str | float
+        Mains hum removal (see :class:`motorsign.evoked.mep.MepOptions`):
+        ``"auto"``, ``"off"`` or a frequency in Hz.
     artifact : ArtifactOptions
         Short blank: electrical stimuli settle fast and the M-wave follows
         within ms.
@@ -99,6 +113,7 @@ class NerveOptions:
     repeater_latency_ms: float = 0.4
     repeater_r: float = 0.95
     repeater_span_ms: float = 8.0
+    mains: str | float = "auto"
     artifact: ArtifactOptions = field(default_factory=lambda: ArtifactOptions(
         pre_ms=0.2, min_blank_ms=0.5, max_blank_ms=1.5, settle_ms=0.3, settle_k=6.0))
 
@@ -160,7 +175,7 @@ def find_repeaters(segments: np.ndarray, latencies: np.ndarray, max_dlat: float,
 
 
 def analyze_nerve(recording, trigger: str | None = None, *, channels=None, muscle: str | None = None,
-                  side: str | None = None, options: NerveOptions | None = None, pre_ms: float = 10.0,
+                  side: str | None = None, options: NerveOptions | None = None, pre_ms: float = NERVE_PRE_MS,
                   post_ms: float | None = None, pulse: str | int = "first",
                   burst_gap_ms: float | None = None):
     """M- and F-waves of a recording, stimulus by stimulus.
@@ -174,7 +189,7 @@ def analyze_nerve(recording, trigger: str | None = None, *, channels=None, muscl
     muscle, side : str | None
     options : NerveOptions | None
     pre_ms, post_ms : float
-        Epoch span (``post_ms`` default: F window end + ``f_response_ms`` + 5 ms).
+        Epoch span (``pre_ms`` default :data:`NERVE_PRE_MS`; ``post_ms`` default: F window end + ``f_response_ms`` + 5 ms).
     pulse, burst_gap_ms :
         Burst handling (see :mod:`motorsign.evoked.epochs`).
 
@@ -203,7 +218,7 @@ def analyze_nerve(recording, trigger: str | None = None, *, channels=None, muscl
     fs = ep.fs
     frames = []
     # merge_fraction 1: no phase merging (M- and F-waves rise from the baseline in one edge)
-    base = MepOptions(method=o.method, presence_k=o.presence_k, tail_k=0.0, artifact=o.artifact,
+    base = MepOptions(method=o.method, presence_k=o.presence_k, tail_k=0.0, artifact=o.artifact, mains=o.mains,
                       sd_floor_fraction=0.001, lookback_ms=5.0, merge_fraction=1.0)
     for ci, c in enumerate(chans):
         mus, (m_lo, m_hi), (f_lo, f_hi), region = plans[c.name]
@@ -239,7 +254,12 @@ def analyze_nerve(recording, trigger: str | None = None, *, channels=None, muscl
         # not found there is not an absent F-wave
         no_base = ((mres["flags"] | fres["flags"]) & FLAG_BITS["no_baseline"]) > 0
         flags = flags | np.where(no_base, FLAG_BITS["no_baseline"] | FLAG_BITS["not_measured"], 0)
-        measured = ep.complete & ~no_base
+        # NaN/inf samples, a stimulus artifact before the trigger: not measured either
+        unusable = (mres["flags"] & (FLAG_BITS["non_finite"] | FLAG_BITS["artifact_before_trigger"])) > 0
+        flags = flags | (mres["flags"] & (FLAG_BITS["non_finite"] | FLAG_BITS["artifact_before_trigger"]
+                                         | FLAG_BITS["mains_removed"] | FLAG_BITS["trend_removed"]))
+        flags = flags | np.where(unusable, FLAG_BITS["not_measured"], 0)
+        measured = ep.complete & ~no_base & ~unusable
         flags = flags | (fres["flags"] & (FLAG_BITS["saturated"] | FLAG_BITS["methods_disagree"]))
         flags = flags | (mres["flags"] & (FLAG_BITS["saturated"] | FLAG_BITS["artifact_long"]))
         flags = flags | np.where(fallback, FLAG_BITS["onset_fallback"], 0)
@@ -276,6 +296,7 @@ def analyze_nerve(recording, trigger: str | None = None, *, channels=None, muscl
             "side": side or c.side,
             "flags": [flags_to_text(f) for f in flags],
             "measured": measured,
+            "baseline_sd_uv": np.where(measured, fres["baseline_sd_uv"], np.nan),
         })
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
@@ -302,8 +323,17 @@ def _first_phase_peak(ep, ci: int, mres: dict, fs: float) -> np.ndarray:
     return out
 
 
-def summarize_nerve(table) -> dict:
+def summarize_nerve(table, *, presence_k: float = NerveOptions.presence_k,
+                    f_floor_uv: float = NerveOptions.f_floor_uv) -> dict:
     """Per-channel summary of a ``responses.csv`` table.
+
+    ``f_detection_limit_uv`` is the smallest F-wave peak-to-peak that the
+    baseline noise lets through (2 x ``presence_k`` x median baseline SD);
+    ``f_low_sensitivity`` is True when it exceeds :data:`LOW_SENSITIVITY_UV`
+    (or ``f_floor_uv`` if larger): small F-waves are then
+    missed and the persistence and minimal latency are biased (persistence
+    low, minimal latency late), which the flag says instead of leaving it
+    silent.
 
     Returns
     -------
@@ -325,6 +355,10 @@ def summarize_nerve(table) -> dict:
         f_min = float(f.min()) if f.size else math.nan
         m_on = float(np.median(mon)) if mon.size else math.nan
         rep = meas.loc[meas["f_present"], "f_repeater_id"].to_numpy()
+        sd = meas["baseline_sd_uv"].to_numpy(float) if "baseline_sd_uv" in meas else np.array([])
+        sd = sd[np.isfinite(sd)]
+        f_limit = float(2.0 * presence_k * np.median(sd)) if sd.size else math.nan
+        f_floor = float(f_floor_uv)
         out[str(ch)] = {
             "m_onset_ms": m_on,
             "cmap_amplitude_mv": float(np.nanmedian(meas["m_amplitude_mv"])) if meas["m_amplitude_mv"].notna().any() else math.nan,
@@ -346,5 +380,9 @@ def summarize_nerve(table) -> dict:
             "side": g["side"].iloc[0],
             "f_window_ms": str(g["f_window_ms"].iloc[0]),
             "low_stimulus_count": bool(n < 10),
+            # the smallest F-wave (peak-to-peak) that can be told from this noise: a
+            # symmetric wave needs a peak of presence_k baseline SD
+            "f_detection_limit_uv": f_limit,
+            "f_low_sensitivity": bool(f_limit > max(LOW_SENSITIVITY_UV, f_floor)),
         }
     return out

@@ -75,7 +75,19 @@ FLAG_BITS = {
     "onset_failed": 8192,
     "artifact_tail_removed": 16384,
     "onset_fallback": 32768,
+    "mains_removed": 65536,
+    "trend_removed": 131072,
+    "non_finite": 262144,
+    "artifact_before_trigger": 524288,
+    "presence_undecided": 1048576,
 }
+
+#: Samples outside the baseline band allowed in a quiet stretch, as a fraction of its
+#: length (rounded down): none for stretches under 10 samples (1 ms below 10 kHz); at
+#: higher rates the isolated noise samples beyond a 2 SD band (4.6 % of white noise)
+#: would otherwise break nearly every 1 ms stretch (at 50 kHz 90 % of them), and a
+#: present MEP would be taken for a deflection under way at the window start.
+QUIET_SLACK = 0.1
 
 _F = {name: i for i, name in enumerate(FIELDS)}
 F_PRESENT, F_THR, F_CROSS, F_DER, F_CUSUM, F_TKEO = 0, 1, 2, 3, 4, 5
@@ -108,21 +120,28 @@ def _first_run(z: np.ndarray, thr: float, lo: int, hi: int, run: int) -> float:
 
 
 @numba.njit(nogil=True, cache=True)
-def _quiet_run_before(y: np.ndarray, start: int, lo: int, band: float, quiet: int) -> int:
-    """Walk back from ``start`` to the first run of ``quiet`` samples within ``band``.
+def _quiet_run_before(y: np.ndarray, start: int, lo: int, band: float, quiet: int, slack: int) -> int:
+    """Walk back from ``start`` to the first stretch of ``quiet`` samples within ``band``.
 
-    Returns the sample just after that run (where the deflection begins), or -1
-    when no such run lies between ``lo`` and ``start``.
+    The stretch may hold up to ``slack`` samples outside the band (isolated
+    noise samples at high sampling rates). Returns the sample just after its
+    last in-band sample (where the deflection begins), or -1 when no such
+    stretch lies between ``lo`` and ``start``. With ``slack = 0`` this is the
+    last run of ``quiet`` in-band samples.
     """
-    count = 0
+    n_out = 0
     i = start
     while i >= lo:
-        if abs(y[i]) <= band:
-            count += 1
-            if count >= quiet:
-                return i + quiet
-        else:
-            count = 0
+        if not abs(y[i]) <= band:
+            n_out += 1
+        if start - i + 1 > quiet:
+            if not abs(y[i + quiet]) <= band:
+                n_out -= 1
+        if start - i + 1 >= quiet and n_out <= slack:
+            r = i + quiet
+            while r > i and not abs(y[r - 1]) <= band:
+                r -= 1
+            return r
         i -= 1
     return -1
 
@@ -160,6 +179,7 @@ def measure_trials(
     extrap_frac: float,
     merge_gap: int,
     merge_frac: float,
+    quiet_slack: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Measure the response of every trial of one channel.
 
@@ -202,6 +222,9 @@ def measure_trials(
     extrap_frac : float
         Top of the leading edge used by the extrapolation method (fraction
         of the first peak).
+    quiet_slack : int
+        Samples outside the band allowed in a quiet stretch (crossing walk-back
+        and response offset); see :data:`QUIET_SLACK`.
     merge_gap, merge_frac : int, float
         A deflection of at least ``merge_frac`` x peak-to-peak (and twice
         the baseline band, so noise never qualifies) within
@@ -313,7 +336,7 @@ def measure_trials(
             flags[t] |= 512
         band = k_band * sd_e
         # ---- crossing: walk back from the main peak to a quiet run
-        j = _quiet_run_before(y, ipk, lo, band, quiet)
+        j = _quiet_run_before(y, ipk, lo, band, quiet, quiet_slack)
         # a phase separated from the next by a short near-baseline dwell (a slow
         # change of polarity) belongs to the same response: when a deflection larger
         # than merge_frac of the peak-to-peak lies within merge_gap before the quiet
@@ -328,7 +351,7 @@ def measure_trials(
                     break
             if hit < 0:
                 break
-            j = _quiet_run_before(y, hit, lo, band, quiet)
+            j = _quiet_run_before(y, hit, lo, band, quiet, quiet_slack)
         if j < 0 and present:
             # no quiet baseline between the window start (or the blank) and the peak: the
             # deflection began earlier (artifact tail, response before the window) and its
@@ -358,7 +381,7 @@ def measure_trials(
                 if k - i >= min_run and top >= 2.0 * band:
                     j = i
                     break
-                i = k
+                i = max(k, i + 1)  # never stall (a NaN sample is neither in nor out of the band)
             pol = 1.0 if y[j] > 0 else -1.0
             c = j
             while c > lo and pol * y[c] > 0:
@@ -480,15 +503,17 @@ def measure_trials(
         if np.isfinite(onset_cross):
             o = int(np.floor(onset_cross)) + 1
             e = -1
-            count = 0
+            n_out = 0
             for i in range(ipk, we):
-                if abs(y[i]) <= band:
-                    count += 1
-                    if count >= quiet:
-                        e = i - quiet + 1
-                        break
-                else:
-                    count = 0
+                if not abs(y[i]) <= band:
+                    n_out += 1
+                if i - ipk + 1 > quiet and not abs(y[i - quiet]) <= band:
+                    n_out -= 1
+                if i - ipk + 1 >= quiet and n_out <= quiet_slack:
+                    e = i - quiet + 1
+                    while e < i and not abs(y[e]) <= band:
+                        e += 1
+                    break
             if e < 0:
                 e = we
                 flags[t] |= 256
