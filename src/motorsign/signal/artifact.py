@@ -46,6 +46,11 @@ class ArtifactOptions:
         How long the trace must stay settled. Default 0.4 ms.
     settle_k : float
         Settled means ``|diff| < settle_k * baseline diff noise``. Default 6.
+    clip_level_k : float
+        ... and not a repeated value more than ``clip_level_k`` baseline SD
+        from the baseline mean: a saturated (clipped) amplifier holds one
+        value at its rail, whose first difference is zero although the trace
+        has not recovered. Default 10.
     """
 
     pre_ms: float = 0.5
@@ -53,6 +58,7 @@ class ArtifactOptions:
     max_blank_ms: float = 6.0
     settle_ms: float = 0.4
     settle_k: float = 6.0
+    clip_level_k: float = 10.0
 
 
 @numba.njit(nogil=True, cache=True)
@@ -70,7 +76,7 @@ def _diff_noise(x: np.ndarray, stop: int) -> float:
 
 @numba.njit(nogil=True, cache=True)
 def artifact_end(epochs: np.ndarray, stim: np.ndarray, lo: int, hi: int, settle: int,
-                 settle_k: float, baseline_stop: np.ndarray) -> np.ndarray:
+                 settle_k: float, baseline_stop: np.ndarray, clip_level_k: float = 10.0) -> np.ndarray:
     """End sample (exclusive) of the artifact of each trial.
 
     Parameters
@@ -86,6 +92,9 @@ def artifact_end(epochs: np.ndarray, stim: np.ndarray, lo: int, hi: int, settle:
         Threshold in units of the baseline first-difference noise.
     baseline_stop : ndarray (n_trials,) int64
         Baseline used for the noise estimate: ``[0, baseline_stop)``.
+    clip_level_k : float
+        A repeated value (zero first difference) farther than this many
+        baseline SD from the baseline mean is saturation, not settled.
 
     Returns
     -------
@@ -100,13 +109,24 @@ def artifact_end(epochs: np.ndarray, stim: np.ndarray, lo: int, hi: int, settle:
         noise = _diff_noise(x, baseline_stop[t])
         stop = min(n_s - 1, s + hi)
         end = -stop
+        # baseline level and spread: a value held far from it is a clipped rail
+        nb = min(baseline_stop[t], n_s)
+        mu = 0.0
+        for i in range(nb):
+            mu += x[i]
+        mu = mu / nb if nb > 0 else 0.0
+        var = 0.0
+        for i in range(nb):
+            var += (x[i] - mu) ** 2
+        rail = clip_level_k * np.sqrt(var / nb) if nb > 1 else np.inf
         if np.isfinite(noise) and noise > 0:
             thr = settle_k * noise
             run = 0
             for i in range(s + lo, stop + 1):
                 if i < 1 or i >= n_s:
                     continue
-                if abs(x[i] - x[i - 1]) < thr:
+                d = abs(x[i] - x[i - 1])
+                if d < thr and not (d == 0.0 and abs(x[i] - mu) > rail):
                     run += 1
                     if run >= settle:
                         end = i - settle + 1
@@ -191,7 +211,8 @@ def blank_artifacts(epochs: np.ndarray, stim: np.ndarray, fs: float,
         if not valid.any():
             continue
         pv = np.where(valid, p, stim)
-        end = artifact_end(epochs, pv, lo, hi, settle, float(o.settle_k), base_stop)
+        end = artifact_end(epochs, pv, lo, hi, settle, float(o.settle_k), base_stop,
+                           float(o.clip_level_k))
         bad = end < 0
         end = np.abs(end)
         start = np.where(valid, pv - pre, 0)
