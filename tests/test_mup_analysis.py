@@ -56,7 +56,7 @@ def test_measured_units_match_their_true_features():
         best = max(truth, key=lambda k: len(match_events(
             sim.truth[sim.truth.unit_id == k].time_s.to_numpy(), g.time_s.to_numpy(), 1e-3)[0]))
         row = res.units[res.units.unit_id == uid].iloc[0]
-        if row.n_discharges < 40:
+        if row.n_discharges < 30:
             continue
         assert row.amplitude_uv == pytest.approx(truth[best]["amplitude_uv"], rel=0.15)
         assert row.duration_ms == pytest.approx(truth[best]["duration_ms"], abs=2.0)

@@ -30,3 +30,13 @@ def test_bench_mup_accuracy_quick(tmp_path):
     assert r["n_cases"] == 3 and 0 <= r["classification_accuracy"] <= 1
     assert r["assignment_accuracy"] > 0.5
     assert (tmp_path / "bench_mup_accuracy.png").stat().st_size > 0
+
+
+def test_bench_mup_aliasing_quick(tmp_path):
+    assert _load("bench_mup_aliasing").main(["--quick", "--out", str(tmp_path)]) == 0
+    r = json.loads((tmp_path / "bench_mup_aliasing.json").read_text())
+    s20, s4 = r["summary"]["20000"], r["summary"]["4000"]
+    # band-limited at 20 kHz, aliased at 4 kHz (the simulator renders without anti-alias filter)
+    assert s20["aliasing_residual_median"] < 0.02 < 0.2 < s4["aliasing_residual_median"]
+    assert s4["confusion_oracle_mean"] < s4["confusion_bandlimited_mean"]
+    assert (tmp_path / "bench_mup_aliasing.png").stat().st_size > 0

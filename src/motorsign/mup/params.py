@@ -114,7 +114,8 @@ class MupParams:
         ``pair_gain`` × the smaller template's energy more than the best
         single template. 0 turns it off.
     pair_reach_ms : float
-        Both members' main peaks lie within ± this of the discharge's.
+        Both members' main peaks lie within ± this of the discharge's (and
+        ``pair_close`` pairs lie this close).
     pair_trigger : float
         Residual energy within ±pair_reach_ms, in noise energies, above which
         a discharge is tested.
@@ -122,6 +123,10 @@ class MupParams:
         A pair member may not fire closer to another discharge of its unit
         than this fraction of the unit's median ISI (from the previous
         round): the firing pattern vetoes pairs that a regular train rules out.
+    pair_close : bool
+        In the last round, two discharges whose main peaks lie within
+        ±``pair_reach_ms`` are re-decided jointly as the best pair of units
+        (:func:`motorsign.mup.sorting._repair_close`).
     n_refine : int
         Template re-estimation rounds (templates from the sorted discharges,
         then sorting again).
@@ -134,6 +139,17 @@ class MupParams:
     train_merge_viol : float
         Allowed increase of the fraction of ISIs in [duplicate_ms,
         refractory_ms) when two trains are joined.
+    train_merge_cross : float
+        Where two independent trains of their sizes would give at least
+        ``train_merge_min_expected`` pairs of discharges (one from each)
+        closer than [duplicate_ms, refractory_ms), this test replaces the one
+        above: the trains are joined when such pairs number at most this
+        fraction of that expectation (the halves of one unit come that close
+        only through their few wrong members, however mixed either already
+        is). 0 keeps the violation rule throughout.
+    train_merge_min_expected : float
+        See ``train_merge_cross`` (fewer expected pairs cannot tell one unit
+        from two).
     min_discharges : int
         A unit needs at least this many discharges to be reported.
     duplicate_ms : float
@@ -216,7 +232,7 @@ class MupParams:
     cluster_window_ms: float = 1.0
     max_cluster_events: int = 1500
     n_pca: int = 6
-    max_clusters: int = 24
+    max_clusters: int = 32
     merge_noise_k: float = 2.0
     merge_rel: float = 0.0
     min_cluster_fraction: float = 0.01
@@ -231,13 +247,16 @@ class MupParams:
     refit_iter: int = 1
     refit_all_rounds: bool = False
     pair_gain: float = 0.3
-    pair_reach_ms: float = 1.0
+    pair_reach_ms: float = 1.5
     pair_trigger: float = 2.0
     pair_isi_frac: float = 0.6
-    n_refine: int = 2
+    pair_close: bool = True
+    n_refine: int = 3
     train_merge_corr: float = 0.5
     train_merge_energy: float = 4.0
     train_merge_viol: float = 0.03
+    train_merge_cross: float = 0.3
+    train_merge_min_expected: float = 5.0
     min_discharges: int = 10
     duplicate_ms: float = 5.0
     refractory_ms: float = 20.0

@@ -9,9 +9,9 @@ Steps (the names are those of :class:`~motorsign.mup.params.MupParams`):
    ``max_cluster_events`` of them (reservoir sample) are kept as windows.
 3. **Clustering**: PCA (``n_pca``) of the ±``window_ms`` windows, Ward tree
    cut into ``max_clusters`` clusters, then clusters merged while their
-   best-aligned templates (median waveforms) are closer than the noise
-   (``merge_noise_k``) or than ``merge_rel`` of their size; tiny clusters are
-   dropped.
+   best-aligned templates (median waveforms, aligned to a sub-sample delay:
+   :func:`_template_distance`) are closer than the noise (``merge_noise_k``)
+   or than ``merge_rel`` of their size; tiny clusters are dropped.
 4. **Peeling** (resolves overlaps): the peaks of the residual are visited from
    the largest down and explained by the best template (any anchor, then
    sub-sample shifts around each unit's best alignment); the template is
@@ -24,12 +24,21 @@ Steps (the names are those of :class:`~motorsign.mup.params.MupParams`):
    ``min_discharges`` discharges are dropped. In the last round every
    discharge is re-decided with its neighbours subtracted (:func:`refit`) and
    poorly explained ones are tested for two overlapping units
-   (:func:`resolve_pairs`, with a firing-pattern veto).
+   (:func:`resolve_pairs`, with a firing-pattern veto); two discharges closer
+   than ``pair_reach_ms`` are then re-decided jointly (:func:`_repair_close`).
+   Units that one neuron could be are merged on their trains
+   (:func:`_train_merge`: template likeness and how often their discharges
+   fall closer than the refractory period compared with chance).
 6. **Wide-band templates** (median of up to ``max_template_avg`` discharges,
-   ``quant_pre_ms``/``quant_post_ms``) for quantification; each discharge's
-   time is its sub-sample alignment plus the offset of the largest absolute
-   peak of the unit's wide-band template (the discharge's largest peak
-   within the neuromuscular jitter).
+   ``quant_pre_ms``/``quant_post_ms``, last round only) for quantification;
+   each discharge's time is its sub-sample alignment plus the offset of the
+   largest absolute peak of the unit's wide-band template, found on its
+   band-limited interpolation to ``PEAK_FINE_HZ`` (the discharge's largest
+   peak within the neuromuscular jitter).
+
+Every length is set in ms or µs and alignment is resolved to 1/``n_sub``
+sample (``subsample_us``) in matching, merging and timing, so that the steps
+behave alike at 20 and 10 kHz (``docs/mup.md``, *Sampling rate*).
 """
 
 from __future__ import annotations
@@ -48,6 +57,9 @@ log = logging.getLogger(__name__)
 
 #: Seed of the reservoir samplers (results are deterministic).
 _SEED = 20240611
+#: Wide-band templates are interpolated (band-limited) to at least this rate
+#: to find their largest peak, the discharge time (:func:`_peak_offset`).
+PEAK_FINE_HZ = 200_000.0
 
 
 @dataclass
@@ -150,32 +162,86 @@ def _anchors(t: np.ndarray, frac: float, max_anchors: int = 4) -> np.ndarray:
     return np.sort(loc)
 
 
-def _peak_offset(x: np.ndarray, pre: int) -> float:
-    """Sub-sample position (parabolic) of the largest ``|x|`` relative to index ``pre``."""
-    a = np.abs(x)
+def _upsample(x: np.ndarray, factor: int) -> np.ndarray:
+    """Band-limited (zero-padded FFT) interpolation of ``x`` by an integer ``factor``.
+
+    Sample ``i * factor`` of the result is sample ``i`` of ``x``; the signal
+    is zero-padded to at least twice its length so that the FFT's
+    periodicity does not fold one end onto the other.
+    """
+    n = x.size
+    if factor <= 1 or n < 2:
+        return np.asarray(x, dtype=np.float64)
+    m = 1 << int(np.ceil(np.log2(2 * n)))
+    pad = np.zeros(m)
+    pad[:n] = x
+    spec = np.fft.rfft(pad)
+    y = np.fft.irfft(spec, m * factor) * factor
+    return y[: (n - 1) * factor + 1]
+
+
+def _peak_offset(x: np.ndarray, pre: int, fs: float | None = None,
+                 fine_hz: float = PEAK_FINE_HZ) -> float:
+    """Sub-sample position of the largest ``|x|`` relative to index ``pre``.
+
+    The largest peak is chosen on the band-limited interpolation of ``x`` to
+    at least ``fine_hz`` (when ``fs`` is given): at a coarse sampling rate a
+    sampled spike loses part of its height depending on where the samples
+    fall, and when two spikes of a polyphasic unit are nearly equal the
+    sampled maximum can sit on the wrong one. The position is then refined
+    by a parabola through the fine maximum and its two neighbours.
+    """
+    factor = 1 if fs is None else max(1, int(np.ceil(fine_hz / fs)))
+    a = np.abs(_upsample(np.asarray(x, dtype=np.float64), factor))
     k = int(np.argmax(a))
     frac = 0.0
     if 0 < k < a.size - 1:
         den = a[k - 1] - 2 * a[k] + a[k + 1]
         if den < 0:
             frac = 0.5 * (a[k - 1] - a[k + 1]) / den
-    return k + frac - pre
+    return (k + frac) / factor - pre
 
 
-def _template_distance(a_long: np.ndarray, b_long: np.ndarray, half: int) -> tuple[float, int]:
-    """min over shifts s of ||a_c − b_long shifted by s||² (central ``2*half+1`` samples)."""
+def _template_distance(a_long: np.ndarray, b_shifted: np.ndarray, half: int
+                       ) -> tuple[float, np.ndarray]:
+    """Smallest squared difference between template ``a`` and a shifted ``b``.
+
+    ``a_long`` and every row of ``b_shifted`` are ``4 * half + 1`` sample
+    templates; row ``p`` of ``b_shifted`` is ``b`` delayed by ``p / n_sub``
+    samples (row 0 undelayed). The central ``2 * half + 1`` samples of ``a``
+    are compared with ``b`` at every whole-sample shift, then with the
+    delayed rows one sample either side of the best one, so that the
+    alignment is resolved to 1/``n_sub`` sample: at a coarse sampling rate
+    two copies of one unit half a sample apart differ by far more than the
+    noise at their best whole-sample shift.
+
+    Returns
+    -------
+    d : float
+        The smallest sum of squared differences.
+    b_c : ndarray
+        ``b``'s central segment at that alignment.
+    """
     from numpy.lib.stride_tricks import sliding_window_view
 
     L = 2 * half + 1
     a_c = a_long[half : half + L]
-    segs = sliding_window_view(b_long, L)  # (Lw - L + 1, L); index half = no shift
+    segs = sliding_window_view(b_shifted[0], L)  # (Lw - L + 1, L); index half = no shift
     d = ((segs - a_c[None, :]) ** 2).sum(axis=1)
     k = int(np.argmin(d))
-    return float(d[k]), k - half
+    best, b_c = float(d[k]), segs[k]
+    if b_shifted.shape[0] > 1:
+        sts = [st for st in (k - 1, k, k + 1) if 0 <= st <= b_shifted.shape[1] - L]
+        cand = np.concatenate([b_shifted[1:, st : st + L] for st in sts])
+        dd = ((cand - a_c[None, :]) ** 2).sum(axis=1)
+        j = int(np.argmin(dd))
+        if dd[j] < best:
+            best, b_c = float(dd[j]), cand[j]
+    return best, b_c
 
 
 def _cluster(long_w: np.ndarray, half: int, sigma: float, thr: float,
-             params: MupParams, fs: float) -> list[np.ndarray]:
+             params: MupParams, fs: float, n_sub: int = 1) -> list[np.ndarray]:
     """Cluster candidate windows; return long templates (median waveforms)."""
     from scipy.cluster.hierarchy import fcluster, linkage
 
@@ -197,43 +263,53 @@ def _cluster(long_w: np.ndarray, half: int, sigma: float, thr: float,
     for lab in np.unique(labels):
         idx = np.flatnonzero(labels == lab)
         clusters.append([np.median(long_w[idx], axis=0), idx.size])
-    clusters = _merge(clusters, half, sigma, params)
+    clusters = _merge(clusters, half, sigma, params, n_sub)
     min_n = max(3, int(np.ceil(params.min_cluster_fraction * n)))
     out = [t for t, c in clusters if c >= min(min_n, params.min_discharges)
            and np.abs(t[half : half + L]).max() > thr]
     return out
 
 
-def _merge(clusters: list, half: int, sigma: float, params: MupParams) -> list:
-    """Merge clusters whose templates are indistinguishable (see module docs)."""
+def _merge(clusters: list, half: int, sigma: float, params: MupParams, n_sub: int = 1) -> list:
+    """Merge clusters whose templates are indistinguishable (see module docs).
+
+    ``clusters`` are ``[long template, count, ...]`` lists; the closest
+    eligible pair (sub-sample aligned, :func:`_template_distance`) is merged
+    first, keeping the template of the cluster that was larger at the start,
+    until no pair is eligible.
+    """
     L = 2 * half + 1
     clusters = sorted(clusters, key=lambda c: -c[1])
-    changed = True
-    while changed and len(clusters) > 1:
-        changed = False
-        best = None
-        for i in range(len(clusters)):
-            ti = clusters[i][0]
-            for j in range(i + 1, len(clusters)):
-                tj = clusters[j][0]
-                d, sh = _template_distance(ti, tj, half)
-                ci = ti[half:half + L]
-                cj = tj[half + sh:half + sh + L]
-                sup = np.maximum(np.abs(ci), np.abs(cj)) > sigma
-                n_sup = int(np.count_nonzero(sup))
-                d_sup = float(((ci - cj)[sup] ** 2).sum())
-                noise_limit = params.merge_noise_k * max(1, n_sup) * sigma**2
-                rms = max(np.sqrt((ci ** 2).mean()), np.sqrt((cj ** 2).mean()))
-                if d_sup < noise_limit or np.sqrt(d / L) < params.merge_rel * rms:
-                    score = d
-                    if best is None or score < best[0]:
-                        best = (score, i, j)
-        if best is not None:
-            _, i, j = best
-            clusters[i][1] += clusters[j][1]  # keep the bigger cluster's template
-            del clusters[j]
-            changed = True
-    return clusters
+    K = len(clusters)
+    if K < 2:
+        return clusters
+    shifted = [np.stack([_frac_shift(c[0], p / n_sub) for p in range(n_sub)]) for c in clusters]
+    score = np.full((K, K), np.inf)
+    for i in range(K):
+        ci = clusters[i][0][half : half + L]
+        rms_i = np.sqrt((ci ** 2).mean())
+        for j in range(i + 1, K):
+            d, cj = _template_distance(clusters[i][0], shifted[j], half)
+            sup = np.maximum(np.abs(ci), np.abs(cj)) > sigma
+            n_sup = int(np.count_nonzero(sup))
+            d_sup = float(((ci - cj)[sup] ** 2).sum())
+            noise_limit = params.merge_noise_k * max(1, n_sup) * sigma**2
+            rms = max(rms_i, np.sqrt((cj ** 2).mean()))
+            if d_sup < noise_limit or np.sqrt(d / L) < params.merge_rel * rms:
+                score[i, j] = d
+                log.debug("merge candidates %d-%d (n %d, %d): %.2f of the noise limit",
+                          i, j, clusters[i][1], clusters[j][1], d_sup / noise_limit)
+    alive = np.ones(K, dtype=bool)
+    while True:
+        live = score[np.ix_(alive, alive)]
+        if not np.isfinite(live).any():
+            break
+        idx = np.flatnonzero(alive)
+        i, j = np.unravel_index(int(np.argmin(live)), live.shape)
+        i, j = int(idx[i]), int(idx[j])
+        clusters[i][1] += clusters[j][1]  # keep the bigger cluster's template
+        alive[j] = False
+    return [c for c, ok in zip(clusters, alive) if ok]
 
 
 def _dedupe(pos: np.ndarray, scores: np.ndarray, gap: float) -> np.ndarray:
@@ -265,8 +341,18 @@ def _violations(train: np.ndarray, lo: float, hi: float) -> float:
     return float(np.mean((isi >= lo) & (isi < hi)))
 
 
+def _cross_close(ta: np.ndarray, tb: np.ndarray, lo: float, hi: float) -> int:
+    """Pairs (one discharge of each sorted train) whose distance lies in [lo, hi)."""
+    if ta.size == 0 or tb.size == 0:
+        return 0
+    n = (np.searchsorted(ta, tb + hi, side="left") - np.searchsorted(ta, tb + lo, side="left")
+         + np.searchsorted(ta, tb - lo, side="right") - np.searchsorted(ta, tb - hi, side="right"))
+    return int(n.sum())
+
+
 def _train_merge(long_t: list[np.ndarray], trains: list[np.ndarray], half: int, fs: float,
-                 params: MupParams, return_groups: bool = False) -> list[int]:
+                 params: MupParams, return_groups: bool = False,
+                 span: float | None = None) -> list[int]:
     """Merge units that are one unit seen from two of its spikes (or split by noise).
 
     Two units are merged when their templates are alike (normalised
@@ -275,7 +361,15 @@ def _train_merge(long_t: list[np.ndarray], trains: list[np.ndarray], half: int, 
     still respect the refractory period: the union of the trains has no
     more ISIs in [``duplicate_ms``, ``refractory_ms``) than the worse of the
     two plus ``train_merge_viol``; two different units firing independently
-    would fill that interval. Returns
+    would fill that interval. With ``span`` (the recording's length in
+    samples), where two independent trains of their sizes would give at
+    least ``train_merge_min_expected`` pairs of discharges (one from each)
+    closer than that, [``duplicate_ms``, ``refractory_ms``) (n_a · n_b · 2 ·
+    (refractory − duplicate) / span), the count of such pairs decides
+    instead: at most ``train_merge_cross`` × the expected number joins them.
+    The halves of one unit split by noise only come that close through
+    their few wrong members, however contaminated either is already, while
+    the violation rule lets an already mixed train absorb anything. Returns
     the indices of the units kept (the member with most discharges
     represents a merged group), or with ``return_groups`` each unit's
     representative.
@@ -303,13 +397,21 @@ def _train_merge(long_t: list[np.ndarray], trains: list[np.ndarray], half: int, 
                 cands.append((float(c[k]), a, b))
     root = list(range(K))
     group_train = {i: np.sort(trains[i]) for i in range(K)}
-    for _, a, b in sorted(cands, reverse=True):
+    for _c, a, b in sorted(cands, reverse=True):
         if root[a] != a or root[b] != b:
             continue
         ta, tb = group_train[a], group_train[b]
         union = np.sort(np.concatenate([ta, tb]))
-        v = _violations(union, lo, hi)
-        if v <= max(_violations(ta, lo, hi), _violations(tb, lo, hi)) + params.train_merge_viol:
+        expected = ta.size * tb.size * 2.0 * (hi - lo) / span if span else 0.0
+        if params.train_merge_cross > 0 and expected >= params.train_merge_min_expected:
+            join = _cross_close(ta, tb, lo, hi) <= params.train_merge_cross * expected
+            how = "cross pairs"
+        else:
+            v = _violations(union, lo, hi)
+            join = v <= max(_violations(ta, lo, hi), _violations(tb, lo, hi)) + params.train_merge_viol
+            how = "violations"
+        if join:
+            log.debug("train merge %d <- %d (n %d, %d, corr %.2f) by %s", a, b, ta.size, tb.size, _c, how)
             root[b] = a
             group_train[a] = union
     if return_groups:
@@ -342,6 +444,65 @@ def _median_isi(pos: np.ndarray, fs: float, params: MupParams) -> float:
     lo, hi = (v * 1e-3 * fs for v in params.isi_range_ms)
     isi = isi[(isi >= lo) & (isi <= hi)]
     return float(np.median(isi)) if isi.size >= 3 else 0.0
+
+
+def _repair_close(resid, T, n_sub, xc, reach, params, sigma, starts, units, subs, scores,
+                  min_isi, dup, resolve_pairs):
+    """Re-decide pairs of discharges whose main peaks lie within ``reach`` jointly.
+
+    Two units firing within a fraction of a ms of each other are decided one
+    after the other by peeling and refitting: the first fit absorbs part of
+    the second, and the second is then fitted to what is left, often as a
+    third unit that matches the remainder. Here, for each such pair
+    (disjoint, closest first), the smaller discharge is added back to the
+    residual and the larger one is tested by :func:`~motorsign.mup.kernels.resolve_pairs`
+    for the best two units explaining both (the same acceptance rules and
+    firing veto); when no pair wins, the smaller discharge is subtracted
+    again unchanged.
+    """
+    ok = np.flatnonzero(units >= 0)
+    if ok.size < 2:
+        return starts, units, subs, scores
+    rows = units[ok] * n_sub + subs[ok]
+    pk = np.argmax(np.abs(T), axis=1)
+    pos = starts[ok] + pk[rows]
+    order = np.argsort(pos, kind="stable")
+    e_sorted, p_sorted = ok[order], pos[order]
+    close = np.flatnonzero(np.diff(p_sorted) <= reach)
+    if close.size == 0:
+        return starts, units, subs, scores
+    norms = (T.astype(np.float64) ** 2).sum(axis=1)
+    used = np.zeros(starts.size, dtype=bool)
+    big, small = [], []
+    for i in close[np.argsort(np.diff(p_sorted)[close], kind="stable")]:
+        a, b = e_sorted[i], e_sorted[i + 1]
+        if used[a] or used[b]:
+            continue
+        used[a] = used[b] = True
+        na, nb = norms[units[a] * n_sub + subs[a]], norms[units[b] * n_sub + subs[b]]
+        big.append(a if na >= nb else b)
+        small.append(b if na >= nb else a)
+    big, small = np.array(big), np.array(small)
+    L = T.shape[1]
+    for e in small:
+        resid[starts[e] : starts[e] + L] += T[units[e] * n_sub + subs[e]]
+    t_units = np.full(units.size, -1, dtype=np.int64)
+    t_units[big] = units[big]
+    t_starts, t_subs = starts.copy(), subs.copy()
+    t_scores = scores.copy()
+    t_scores[big] = -1.0  # resolve_pairs writes a score only where a pair wins
+    tpos, tofs = _trains_csr(starts, units, subs, T, n_sub, T.shape[0] // n_sub)
+    ps, pu, pb, psc, _ = resolve_pairs(
+        resid, T, n_sub, xc, reach, params.accept_frac, params.pair_gain, 0.0, sigma,
+        t_starts, t_units, t_subs, t_scores, tpos, tofs, min_isi, dup)
+    for e, s_e in zip(big, small):
+        if t_scores[e] >= 0:  # the pair replaces both discharges
+            units[s_e] = -1
+            starts[e], units[e], subs[e], scores[e] = t_starts[e], t_units[e], t_subs[e], t_scores[e]
+        else:
+            resid[starts[s_e] : starts[s_e] + L] -= T[units[s_e] * n_sub + subs[s_e]]
+    return (np.concatenate([starts, ps]), np.concatenate([units, pu]),
+            np.concatenate([subs, pb]), np.concatenate([scores, psc]))
 
 
 def _trains_csr(starts: np.ndarray, units: np.ndarray, subs: np.ndarray, T: np.ndarray,
@@ -434,6 +595,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
     res.wide_pre = pre
     guard = int(round(params.clip_guard_ms * 1e-3 * fs))
     rng = np.random.default_rng(_SEED)
+    rng_wide = np.random.default_rng(_SEED + 1)
 
     # 1. statistics
     lo_v, hi_v = np.inf, -np.inf
@@ -485,7 +647,8 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
         return res
 
     # 3. clustering
-    long_t = _cluster(np.array(reservoir.items), half, sigma, thr, params, fs)
+    long_t = _cluster(np.array(reservoir.items), half, sigma, thr, params, fs, n_sub)
+    log.debug("sort: %d candidates, %d clusters (threshold %.1f µV)", n_cand, len(long_t), thr)
     if not long_t:
         return res
 
@@ -503,7 +666,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
         xc = None
         K = len(long_t)
         det_res = [_Reservoir(params.max_template_avg, rng) for _ in range(K)]
-        wide_res = [_Reservoir(params.max_template_avg, rng) for _ in range(K)]
+        wide_res = [_Reservoir(params.max_template_avg, rng_wide) for _ in range(K)]
         pos_all: list[list[float]] = [[] for _ in range(K)]
         src_all: list[list[int]] = [[] for _ in range(K)]  # unit that found each discharge
         score_all: list[list[float]] = [[] for _ in range(K)]
@@ -531,6 +694,10 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                     units = np.concatenate([units, pu])
                     subs = np.concatenate([subs, pb])
                     scores = np.concatenate([scores, psc])
+                    if params.pair_close:
+                        starts, units, subs, scores = _repair_close(
+                            resid, T, n_sub, xc, reach, params, sigma, starts, units, subs,
+                            scores, min_isi, int(gap), resolve_pairs)
                 kept = units >= 0
                 starts, units, subs, scores = starts[kept], units[kept], subs[kept], scores[kept]
             if final:
@@ -547,10 +714,10 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                 w = _window(ch.det, qi, half2, half2)
                 if w is not None:
                     det_res[u].add(np.array(w, dtype=np.float32))
-                ww = _window(ch.wide, qi, pre, post)
-                if ww is not None:
-                    wide_res[u].add(np.array(ww, dtype=np.float32))
-                if final:
+                if final:  # wide-band templates are only measured on the final sort
+                    ww = _window(ch.wide, qi, pre, post)
+                    if ww is not None:
+                        wide_res[u].add(np.array(ww, dtype=np.float32))
                     src_all[u].append(u)
         gap = params.duplicate_ms * 1e-3 * fs
         for u in range(K):
@@ -566,7 +733,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
             if len(big) > 1:
                 root = _train_merge([long_t[u] for u in big],
                                     [np.asarray(pos_all[u]) for u in big], half, fs, params,
-                                    return_groups=True)
+                                    return_groups=True, span=source.n)
                 for k, u in enumerate(big):
                     rep = big[root[k]]
                     if rep != u:
@@ -581,29 +748,32 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                     score_all[u] = [score_all[u][i] for i in keep_i]
                     src_all[u] = [src_all[u][i] for i in keep_i]
         counts = np.array([len(p) for p in pos_all])
+        log.debug("sort round %d: discharges per unit %s", r, counts.tolist())
         keep = np.flatnonzero(counts >= params.min_discharges)
-        wide_t = []
+        wide_t, wide_items = [], []
         for u in range(K):
             if wide_res[u].items:
-                wide_t.append(np.median(np.array(wide_res[u].items), axis=0))
+                wide_items.append(np.array(wide_res[u].items))
+                wide_t.append(np.median(wide_items[u], axis=0))
             else:
+                wide_items.append(None)
                 wide_t.append(None)
         if not final:
             new_long, new_off, new_pos, new_var = [], [], [], []
             for u in keep:
-                if not det_res[u].items or wide_t[u] is None:
+                if not det_res[u].items:
                     continue
-                wt = wide_t[u]
-                base = np.median(np.concatenate([wt[:pre // 4 + 1], wt[-(post // 4 + 1):]]))
                 d_win = np.array(det_res[u].items)
                 new_long.append(np.median(d_win, axis=0).astype(np.float32))
                 new_var.append(_variability(d_win, sigma, half))
-                new_off.append(_peak_offset(wt - base, pre))
+                new_off.append(0.0)  # known from the final wide-band template
                 new_pos.append(np.sort(np.asarray(pos_all[u])))
-            ids = _train_merge(new_long, new_pos, half, fs, params)
+            ids = _train_merge(new_long, new_pos, half, fs, params, span=source.n)
+            log.debug("sort round %d: %d units kept, %d after train merge", r, len(new_long), len(ids))
             # refined templates of one unit split in two converge: merge by shape too
-            merged = _merge([[new_long[i], new_pos[i].size, i] for i in ids], half, sigma, params)
+            merged = _merge([[new_long[i], new_pos[i].size, i] for i in ids], half, sigma, params, n_sub)
             ids = [m[2] for m in merged]
+            log.debug("sort round %d: %d units after shape merge", r, len(ids))
             new_long = [new_long[i] for i in ids]
             new_off = [new_off[i] for i in ids]
             long_var = [new_var[i] for i in ids] if params.residual_var_k > 0 else None
@@ -622,10 +792,10 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
             if wide_t[u] is not None:
                 wt = wide_t[u]
                 base = np.median(np.concatenate([wt[:pre // 4 + 1], wt[-(post // 4 + 1):]]))
-                off_final[u] = _peak_offset(wt - base, pre)
+                off_final[u] = _peak_offset(wt - base, pre, fs)
         for u in keep:
-            items = np.array(wide_res[u].items)
-            if items.shape[0] == 0:
+            items = wide_items[u]
+            if items is None or items.shape[0] == 0:
                 continue
             mad = np.median(np.abs(items - np.median(items, axis=0)), axis=0) * 1.4826
             tnoise = float(np.median(mad)) * 1.2533 / np.sqrt(items.shape[0])
