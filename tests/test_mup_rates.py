@@ -138,3 +138,31 @@ def test_close_pair_is_redecided_jointly():
     assert got == [(100, 0), (108, 1)]
     # the residual is the noise again
     assert np.sqrt(np.mean(resid[60:150] ** 2)) < 5.0
+
+
+def test_voluntary_simulator_band_limits_below_10_khz():
+    """At 4 kHz the units are the 40-kHz rendering through an anti-alias filter, not aliased samples."""
+    from scipy.signal import resample_poly
+
+    from motorsign.simulate import voluntary
+
+    low = voluntary.generate(seed=1, condition="myopathic", duration_s=3.0, fs=4000.0,
+                             noise_uv=0.0).data_uv[:, 0].astype(float)
+    high = voluntary.generate(seed=1, condition="myopathic", duration_s=3.0, fs=40000.0,
+                              noise_uv=0.0).data_uv[:, 0].astype(float)
+    filtered = resample_poly(high, 1, 10)[: low.size] - low
+    aliased = high[::10][: low.size] - low
+    # what is left is the 3 µV amplifier noise of each (drawn independently)
+    assert np.sqrt(np.mean(filtered ** 2)) < 4.5
+    assert np.sqrt(np.mean(aliased ** 2)) > 10.0
+
+
+def test_low_sampling_rate_is_flagged():
+    from motorsign.mup import analyze_mups
+    from motorsign.simulate import voluntary
+
+    for fs, flagged in ((4000.0, True), (20000.0, False)):
+        sim = voluntary.generate(seed=0, condition="normal", duration_s=4.0, fs=fs)
+        q = next(iter(analyze_mups(sim.to_recording(), muscle="TA").summary.values()))["quality"]
+        assert ("low_sampling_rate" in q["flags"]) is flagged
+        assert q["sampling_rate_hz"] == fs

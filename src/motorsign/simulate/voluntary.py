@@ -72,6 +72,16 @@ CONDITION_MODEL = {
 }
 
 
+#: Below this sampling rate the motor units are rendered at a multiple of it
+#: and decimated with an anti-alias filter (``scipy.signal.resample_poly``):
+#: their spikes carry energy up to a few kHz, which a real recording's
+#: anti-alias filter removes before sampling. From this rate on the energy
+#: above Nyquist is negligible and they are sampled directly.
+ANTIALIAS_BELOW_HZ = 10000.0
+#: ... at the smallest integer multiple of the sampling rate reaching this.
+RENDER_MIN_HZ = 40000.0
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``motorsign simulate voluntary-emg``."""
     parser.add_argument("--condition", choices=(*CONDITIONS, "random"), default=None,
@@ -242,7 +252,14 @@ def generate(*, seed: int = 0, condition: str | None = None, duration_s: float |
     active = np.flatnonzero(thresholds < effort)
     if active.size == 0:
         active = np.array([0])
-    data = np.zeros(n, dtype=np.float64)
+    # below ANTIALIAS_BELOW_HZ the units are rendered at an integer multiple of
+    # fs and decimated through an anti-alias FIR, as a real amplifier's
+    # anti-alias filter would band-limit them (sampled directly, their spikes
+    # would alias: bench_mup_aliasing.py)
+    over = int(math.ceil(RENDER_MIN_HZ / fs)) if fs < ANTIALIAS_BELOW_HZ else 1
+    fs_r = fs * over
+    n_r = n * over
+    data = np.zeros(n_r, dtype=np.float64)
     rows, units_meta = [], []
     tpre, tpost = 25.0, 25.0  # ms rendered around each discharge
     for uid, k in enumerate(active):
@@ -254,12 +271,12 @@ def generate(*, seed: int = 0, condition: str | None = None, duration_s: float |
         grid = np.arange(-tpre, tpost, 1000.0 / fs)
         feat = quantify_mup(unit.wave(grid), fs, 0.0)
         for t0 in times:  # t0: time of the unit's reference (ms 0 of its wave)
-            first = int(math.ceil((t0 - tpre / 1000.0) * fs))
-            last = int(math.floor((t0 + tpost / 1000.0) * fs))
-            a, b = max(0, first), min(n - 1, last)
+            first = int(math.ceil((t0 - tpre / 1000.0) * fs_r))
+            last = int(math.floor((t0 + tpost / 1000.0) * fs_r))
+            a, b = max(0, first), min(n_r - 1, last)
             if b <= a:
                 continue
-            tt = (np.arange(a, b + 1) / fs - t0) * 1000.0
+            tt = (np.arange(a, b + 1) / fs_r - t0) * 1000.0
             tau = unit.tau + rng.normal(0.0, unit.jitter_ms, unit.tau.size)
             data[a : b + 1] += unit.wave(tt, tau, 1.0 + 0.03 * rng.standard_normal())
             peak_t = t0 + unit.peak_ms / 1000.0
@@ -276,6 +293,10 @@ def generate(*, seed: int = 0, condition: str | None = None, duration_s: float |
             "duration_ms": feat["duration_ms"], "phases": feat["phases"], "turns": feat["turns"],
             "area_uvms": feat["area_uvms"], "size_index": feat["size_index"],
         })
+    if over > 1:
+        from scipy.signal import resample_poly
+
+        data = resample_poly(data, 1, over)[:n]
     # background: distant units (band-limited) + amplifier noise
     from scipy.signal import butter, sosfilt
 
