@@ -94,8 +94,70 @@ def design_bandpass(fs: float, low_hz: float, high_hz: float, order: int = 2,
     return _design(float(fs), float(low_hz), float(high), int(order))
 
 
-@numba.njit(nogil=True, cache=True, fastmath={"contract"})
+@numba.njit(nogil=True, cache=True)
 def _pass_nb(src, sos, out, backward, sub_first):  # pragma: no cover - compiled
+    n, c = src.shape
+    ns = sos.shape[0]
+    co = np.empty((ns, 6), np.float32)  # coefficients converted once, not per sample
+    for s in range(ns):
+        for q in range(6):
+            co[s, q] = np.float32(sos[s, q])
+    z1 = np.zeros((ns, c), np.float32)
+    z2 = np.zeros((ns, c), np.float32)
+    x0 = np.zeros(c, np.float32)
+    cur = np.empty(c, np.float32)
+    first = n - 1 if backward else 0
+    if sub_first:
+        for j in range(c):
+            v = src[first, j]
+            x0[j] = v if v == v else np.float32(0.0)
+    if ns == 1:
+        # one section (order-2 low- or high-pass): read, filter and write in
+        # one loop over the channels, without the intermediate row
+        b0 = co[0, 0]
+        b1 = co[0, 1]
+        b2 = co[0, 2]
+        a1 = co[0, 4]
+        a2 = co[0, 5]
+        for k in range(n):
+            i = n - 1 - k if backward else k
+            for j in range(c):
+                v = src[i, j]
+                y = (v - x0[j]) if v == v else np.float32(0.0)
+                yo = b0 * y + z1[0, j]
+                z1[0, j] = b1 * y - a1 * yo + z2[0, j]
+                z2[0, j] = b2 * y - a2 * yo
+                out[i, j] = yo
+        return
+    for k in range(n):
+        i = n - 1 - k if backward else k
+        for j in range(c):
+            v = src[i, j]
+            cur[j] = (v - x0[j]) if v == v else np.float32(0.0)
+        for s in range(ns):
+            b0 = co[s, 0]
+            b1 = co[s, 1]
+            b2 = co[s, 2]
+            a1 = co[s, 4]
+            a2 = co[s, 5]
+            # channels innermost: independent recursions
+            for j in range(c):
+                y = cur[j]
+                yo = b0 * y + z1[s, j]
+                z1[s, j] = b1 * y - a1 * yo + z2[s, j]
+                z2[s, j] = b2 * y - a2 * yo
+                cur[j] = yo
+        for j in range(c):
+            out[i, j] = cur[j]
+
+
+#: From this many channels the recursion runs as vector instructions across channels.
+_VECTOR_MIN_CHANNELS = 16
+
+
+@numba.njit(nogil=True, cache=True)
+def _pass_wide_nb(src, sos, out, backward, sub_first):  # pragma: no cover - compiled
+    # as _pass_nb, on 1-D rows and 1-D state rows, which LLVM vectorises across channels
     n, c = src.shape
     ns = sos.shape[0]
     co = np.empty((ns, 6), np.float32)  # coefficients converted once, not per sample
@@ -143,21 +205,24 @@ def sosfiltfilt_nb(x, sos, out):  # pragma: no cover - compiled
     """Zero-phase filter ``x`` (n, c) float32 with ``sos`` into ``out`` (n, c) float32.
 
     Forward then backward pass of the second-order sections (transposed
-    direct form II, float32 state, multiply-adds fused, channels in the
-    inner loop: independent recursions that the compiler vectorises; with
-    few channels the pass is bound by the recursion's latency per row, so
-    callers with many short blocks stack them side by side as extra
-    columns, see :mod:`motorsign.spontaneous.detect`). Each
-    pass subtracts its first sample
-    per channel (this only shortens start-up transients of filters that
+    direct form II, float32 state, channels in the inner loop: independent
+    recursions). From 16 channels on, the recursions run on 1-D rows that
+    the compiler turns into vector instructions (``_pass_wide_nb``, about 4x
+    faster per value); with fewer they are bound by the recursion's latency
+    and a single section runs in one fused scalar loop (``_pass_nb``). Both
+    give the same numbers. Each pass subtracts its first sample per channel (this only shortens start-up transients of filters that
     remove DC; for a low-pass the output lacks the first sample's offset,
     which the callers remove as local baseline anyway). NaNs are read as 0.
     ``out`` may be ``x``.
     """
     if x.shape[0] == 0:
         return
-    _pass_nb(x, sos, out, False, True)
-    _pass_nb(out, sos, out, True, True)
+    if x.shape[1] >= _VECTOR_MIN_CHANNELS:
+        _pass_wide_nb(x, sos, out, False, True)
+        _pass_wide_nb(out, sos, out, True, True)
+    else:
+        _pass_nb(x, sos, out, False, True)
+        _pass_nb(out, sos, out, True, True)
 
 
 def bandpass(x: np.ndarray, fs: float, low_hz: float, high_hz: float, order: int = 2,

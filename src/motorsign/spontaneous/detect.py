@@ -105,13 +105,16 @@ class _ChunkOut:
     snips: np.ndarray
     stats: np.ndarray  # (n_windows, c, 5)
     noise: np.ndarray  # (c,)
-    by_channel: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    cuts: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    by_channel: list = field(default_factory=list)
 
     def __post_init__(self):
-        # candidates grouped by channel (stable: detection order within one)
-        self.by_channel = np.argsort(self.chans, kind="stable")
-        self.cuts = np.searchsorted(self.chans[self.by_channel], np.arange(self.noise.size + 1))
+        # candidates split by channel (stable: detection order within one), in the
+        # worker thread; the whole-chunk arrays are then dropped
+        order = np.argsort(self.chans, kind="stable")
+        cuts = np.searchsorted(self.chans[order], np.arange(self.noise.size + 1))
+        self.by_channel = [(self.feat[k], self.snips[k], self.peaks[k])
+                           for k in (order[cuts[j]:cuts[j + 1]] for j in range(self.noise.size))]
+        self.feat = self.snips = self.peaks = None
 
 
 class _Context:
@@ -382,14 +385,16 @@ def detect_spontaneous(
         One channel at a time (per thread): memory stays at the chunk outputs
         plus the channels in progress.
         """
-        picks = [c.by_channel[c.cuts[ci]:c.cuts[ci + 1]] for c in chunks]
         if not chunks:
             return (np.zeros((0, len(FEATURE_NAMES))), np.zeros((0, snip_w), np.float32),
                     np.zeros(0, np.int64), np.zeros(0, np.int64))
-        feat = np.concatenate([c.feat[k] for c, k in zip(chunks, picks)])
-        snips = np.concatenate([c.snips[k] for c, k in zip(chunks, picks)])
-        segs = np.repeat(np.array([c.segment for c in chunks], np.int64), [k.size for k in picks])
-        samples = np.concatenate([c.peaks[k] for c, k in zip(chunks, picks)]).astype(np.int64)
+        parts = [c.by_channel[ci] for c in chunks]
+        feat = np.concatenate([f for f, _, _ in parts])
+        snips = np.concatenate([sn for _, sn, _ in parts])
+        segs = np.repeat(np.array([c.segment for c in chunks], np.int64), [pk.size for _, _, pk in parts])
+        samples = np.concatenate([pk for _, _, pk in parts]).astype(np.int64)
+        for c in chunks:  # this channel is gathered: free its parts
+            c.by_channel[ci] = None
         return feat, snips, segs, samples
 
     # per channel (threads: the kernels release the GIL)
