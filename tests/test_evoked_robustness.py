@@ -284,3 +284,16 @@ def test_nerve_summary_says_when_noise_hides_small_f_waves():
         s = summarize_nerve(analyze_nerve(r.to_recording(), "ES"))[r.channel_names[0]]
         assert s["f_low_sensitivity"] is low
         assert s["f_detection_limit_uv"] == pytest.approx(12 * noise, rel=0.2)
+
+
+def test_nerve_sensitivity_is_unknown_when_no_trial_was_measured():
+    # a 3 ms baseline: every trial is no_baseline, so there is no noise to judge by
+    from motorsign.evoked.nerve import analyze_nerve, summarize_nerve
+    from motorsign.simulate.nerve import generate
+
+    r = generate(seed=0, n_trials=6)
+    table = analyze_nerve(r.to_recording(), "ES", pre_ms=3.0)
+    assert not table["measured"].any()
+    s = summarize_nerve(table)[r.channel_names[0]]
+    assert math.isnan(s["f_detection_limit_uv"])
+    assert s["f_low_sensitivity"] is None  # unknown, not "sensitivity fine"

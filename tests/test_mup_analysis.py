@@ -127,3 +127,17 @@ def test_numpy_engine_agrees():
     b = analyze_mups(rec, muscle="TA", engine="numpy").discharges
     pairs, _, _ = match_events(a.time_s.to_numpy(), b.time_s.to_numpy(), 0.5e-3)
     assert len(pairs) >= 0.95 * max(len(a), len(b))
+
+
+def test_a_short_gap_of_nan_samples_does_not_blank_the_channel():
+    """20 ms of NaN (a gap) in a 5-s recording: the units are still found, and it is flagged."""
+    sim = generate(seed=3, fs=20000.0, duration_s=5.0)
+    x = np.asarray(sim.data_uv, np.float32).copy()
+    clean = analyze_mups(Recording.from_array(x, sim.fs, sim.channel_names))
+    x[20000:20400] = np.nan
+    res = analyze_mups(Recording.from_array(x, sim.fs, sim.channel_names))
+    ch = sim.channel_names[0]
+    assert res.summary[ch]["n_units"] == clean.summary[ch]["n_units"] >= 3
+    assert res.summary[ch]["n_discharges"] >= 0.9 * clean.summary[ch]["n_discharges"]
+    assert "non_finite_samples" in res.summary[ch]["quality"]["flags"]
+    assert "non_finite_samples" not in clean.summary[ch]["quality"]["flags"]

@@ -383,6 +383,8 @@ def summarize_nerve(table, *, presence_k: float = NerveOptions.presence_k,
             # the smallest F-wave (peak-to-peak) that can be told from this noise: a
             # symmetric wave needs a peak of presence_k baseline SD
             "f_detection_limit_uv": f_limit,
-            "f_low_sensitivity": bool(f_limit > max(LOW_SENSITIVITY_UV, f_floor)),
+            # unknown (null) when no measured trial gave a baseline SD
+            "f_low_sensitivity": (bool(f_limit > max(LOW_SENSITIVITY_UV, f_floor))
+                                  if math.isfinite(f_limit) else None),
         }
     return out

@@ -109,6 +109,7 @@ class ChannelSource:
         self.n = int(recording.n_samples(segment))
         self.sos_wide, self.sos_det = design_filters(self.fs, params)
         self._cache: list[FilteredChunk] | None = None
+        self._nonfinite: dict[int, int] = {}  # chunk start -> NaN/inf samples in its core
         if self.n <= CACHE_SAMPLES:
             self._cache = list(self._compute(self.n, 0))
 
@@ -124,6 +125,14 @@ class ChannelSource:
         for c in self.recording.iter_chunks(chunk, margin, channels=[self.channel],
                                             segment=self.segment):
             raw = np.ascontiguousarray(c.traces[:, 0], dtype=np.float32)
+            bad = ~np.isfinite(raw)
+            if bad.any():
+                # a gap (NaN/inf) would turn the whole filtered chunk into NaN (and a
+                # short recording is one chunk): hold it at the chunk's median instead
+                good = raw[~bad]
+                fill = np.float32(np.median(good)) if good.size else np.float32(0.0)
+                raw = np.where(bad, fill, raw).astype(np.float32)
+                self._nonfinite[c.start] = int(bad[c.margin_before:bad.size - c.margin_after].sum())
             yield FilteredChunk(
                 start=c.start,
                 stop=c.stop,
@@ -132,6 +141,11 @@ class ChannelSource:
                 wide=self._filt(self.sos_wide, raw - np.median(raw)),
                 det=self._filt(self.sos_det, raw),
             )
+
+    @property
+    def n_nonfinite(self) -> int:
+        """NaN/inf samples of the channel seen so far (held at the chunk median)."""
+        return int(sum(self._nonfinite.values()))
 
     def chunks(self) -> Iterator[FilteredChunk]:
         """Yield the channel's filtered chunks (from memory when cached)."""

@@ -133,6 +133,7 @@ class _Context:
         self.win = max(1, int(round(p.segment_window_s * fs)))
         self.chunk = max(1, int(round(p.chunk_s / p.segment_window_s))) * self.win
         self.margin = int(round(p.margin_s * fs))
+        self.edge_guard = 0  # samples at each segment end left out of detection (notch start-up)
         self.mains = self._setup_mains(lp, n_jobs)
         self.block = max(16, int(round(p.noise_block_s * fs)))
         self.dead = max(1, int(round(p.dead_time_ms * fs / 1000)))
@@ -162,10 +163,13 @@ class _Context:
                                 "notched_hz": [], "bandwidth_hz": p.mains_bandwidth_hz,
                                 "hum_uv": None, "noise_inflation": None}
         top = min(p.mains_max_hz, lp, fs / 2 - 2 * p.mains_bandwidth_hz)
-        n = rec.n_samples(0)
+        self.mains_top_hz = float(top)  # highest harmonic notched (the rule's text)
+        # probed on the longest segment (a short first segment would hide the hum)
+        seg = max(range(rec.n_segments), key=rec.n_samples)
+        n = rec.n_samples(seg)
         length = min(n, int(round(p.mains_probe_s * fs)))
         starts = np.unique(np.linspace(0, n - length, max(1, p.mains_probe_windows)).astype(int))
-        windows = [np.asarray(rec.get_traces(a, a + length, self.idx, 0)) for a in starts]
+        windows = [np.asarray(rec.get_traces(a, a + length, self.idx, seg)) for a in starts]
         band = np.vstack([self.sos_lp, self.sos_hp])
         force = float(p.mains) if p.mains in ("50", "60") else None
         est = estimate_mains(windows, fs, band, max_hz=top, min_excess_db=p.mains_min_excess_db,
@@ -187,6 +191,9 @@ class _Context:
                 np.vstack([design_notches(fs, notch, p.mains_bandwidth_hz), self.sos_lp]))
             settle = int(math.ceil(notch_settling_s(p.mains_bandwidth_hz) * fs))
             self.margin = max(self.margin, settle)
+            # at a segment's ends the notches start from rest and ring with the hum
+            # for about `settle`: what they leave there is not a discharge
+            self.edge_guard = settle
             info["notched_hz"] = notch
             log.info("mains %g Hz: notching %s Hz", force or est.hz, ", ".join(f"{h:g}" for h in notch))
         return info
@@ -208,7 +215,11 @@ class _Context:
         noise_y = nanmedian_cols_nb(block_mad_nb(y, cs, ce, self.block, 128))
         thr = p.threshold_k * noise_y
         thr[~(noise_y >= p.flat_noise_uv)] = np.nan
-        cand, ch = detect_excursions_nb(y, thr, cs, ce, self.dead)
+        lo_det, hi_det = cs, ce
+        if self.edge_guard:
+            lo_det = max(cs, self.edge_guard - a)
+            hi_det = max(lo_det, min(ce, n - self.edge_guard - a))
+        cand, ch = detect_excursions_nb(y, thr, lo_det, hi_det, self.dead)
         feat = measure_nb(f, y, cand, ch, noise_y, self.fs, self.search, self.pre, self.post,
                           self.quiet, p.level_k_noise, p.level_fraction, p.turn_k_noise,
                           p.turn_fraction, self.tail_a, self.tail_b, self.tail_w,
@@ -429,6 +440,13 @@ def detect_spontaneous(
             resting_noise.append(seg_res["resting_noise_uv"])
             flags += [f for f in seg_res["flags"] if f not in flags and f != "no_rest"
                       and f != "rest_too_short_to_exclude_fasciculations"]
+        if ctx.edge_guard:
+            # the notches' start-up at each segment end: not analysed, so not rest
+            g = ctx.edge_guard / fs
+            for s in range(rec.n_segments):
+                a0, b0 = float(seg_offsets[s]), float(seg_offsets[s + 1])
+                artifact += [(a0, min(b0, a0 + g)), (max(a0, b0 - g), b0)]
+            rest_s = float(sum(b - a for a, b in _complement(activity + artifact, seg_offsets)))
         finite_noise = noise_all[np.isfinite(noise_all)]
         noise_med = float(np.median(finite_noise)) if finite_noise.size else math.nan
         if not finite_noise.size:
@@ -436,8 +454,10 @@ def detect_spontaneous(
         elif noise_med < p.flat_noise_uv:
             flags.append("flat_channel")
         infl = ctx.mains["noise_inflation"]
-        if infl is not None and infl[ci] >= p.mains_min_inflation:
-            flags.append("mains_notched" if ctx.mains["notched_hz"] else "mains_interference")
+        if ctx.mains["notched_hz"]:
+            flags.append("mains_notched")  # one set of notches serves every channel
+        elif infl is not None and infl[ci] >= p.mains_min_inflation:
+            flags.append("mains_interference")
         if rest_s <= 0:
             flags.append("no_rest")
         elif rest_s < p.rest_min_s:
@@ -615,14 +635,14 @@ def detect_spontaneous(
     mains["rule"] = (f"mains={p.mains}: harmonics whose spectral line stands >= "
                      f"{p.mains_min_excess_db:g} dB above the neighbouring bins are present; "
                      f"they are notched (zero phase, {p.mains_bandwidth_hz:g} Hz wide, up to "
-                     f"{p.mains_max_hz:g} Hz) when the hum raises the robust noise of the "
+                     f"{ctx.mains_top_hz:g} Hz) when the hum raises the robust noise of the "
                      f"detection band (the threshold) {p.mains_min_inflation:g}-fold "
                      f"(median over channels)"
                      if p.mains == "auto" else
                      f"mains={p.mains}: " + ("hum measured and flagged, not notched"
                                              if p.mains == "off" else
                                              f"every harmonic of {p.mains} Hz up to "
-                                             f"{p.mains_max_hz:g} Hz notched"))
+                                             f"{ctx.mains_top_hz:g} Hz notched"))
     summary = {
         "recording": rec.path if rec.path else "(array)",
         "sampling_rate_hz": fs,

@@ -69,7 +69,7 @@ class DetectParams:
     mains : {"auto", "off", "50", "60"}
         Mains hum. ``auto`` looks for 50 or 60 Hz and its harmonics in
         ``mains_probe_windows`` stretches of ``mains_probe_s`` spread over
-        the recording (:func:`motorsign.signal.mains.estimate_mains`) and
+        the recording's longest segment (:func:`motorsign.signal.mains.estimate_mains`) and
         notches the harmonics present (up to ``mains_max_hz`` and the
         low-pass) when the hum raises the robust noise of the detection band
         (hence the threshold) ``mains_min_inflation``-fold (median over the
@@ -92,7 +92,9 @@ class DetectParams:
     mains_bandwidth_hz : float
         -3 dB width of each notch. Its transients decay with time constant
         ``1 / (pi * width)``; chunk margins grow to five of them while
-        notching.
+        notching, and no discharge is detected within five of them of a
+        segment's start or end (where the notches start from rest): those
+        stretches become ``artifact`` intervals, not rest.
     mains_probe_s, mains_probe_windows : float, int
         Length and number of the stretches the hum is measured on.
     chunk_s : float
