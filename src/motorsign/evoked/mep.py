@@ -185,7 +185,8 @@ class MepOptions:
             except ValueError:
                 m = math.nan
         if not isinstance(m, str) and not (isinstance(m, (int, float)) and math.isfinite(m) and m >= 0):
-            raise ConfigError(f"MEP option mains (--mains) must be auto, off or a frequency in Hz, got {self.mains!r}")
+            raise ConfigError(f"option mains (--mains) must be auto, off or a frequency in Hz such as 50, "
+                              f"got {self.mains!r}")
         v = self.amplitude_floor_uv
         if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
             raise ConfigError(f"MEP option amplitude_floor_uv (--floor-uv) must be >= 0 µV, got {v!r}")

@@ -21,9 +21,9 @@ log = logging.getLogger(__name__)
 #: quantitative MUP analysis is normally recorded at 10-50 kHz. Measured on the
 #: band-limited simulator (``bench_mup_accuracy.py --fs 4000``): muscle
 #: classification still 90 %, but discharges assigned to the right unit fall
-#: to about 74 % (58 % for small myopathic units) against >= 90 % from 10 kHz.
+#: to about 76 % (62 % for small myopathic units) against >= 90 % from 10 kHz.
 LOW_RATE_HZ = 10000.0
-LOW_RATE_NOTE = ("sampled below 10 kHz: units are sorted less reliably (simulation: ~74 % of "
+LOW_RATE_NOTE = ("sampled below 10 kHz: units are sorted less reliably (simulation: ~76 % of "
                  "discharges assigned to the right unit at 4 kHz, >= 90 % from 10 kHz); per-unit "
                  "figures are less certain than the muscle means")
 

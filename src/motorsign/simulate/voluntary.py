@@ -267,9 +267,16 @@ def generate(*, seed: int = 0, condition: str | None = None, duration_s: float |
         unit = _Unit(rng, cls)
         rate = float(min(model["fmax"], model["fmin"] + model["gain"] * (effort - thresholds[k])))
         times = _spike_train(rng, rate, duration_s, isi_cv, float(rng.uniform(0, 1.0 / rate)))
-        # noise-free features by the analysis' own definitions
-        grid = np.arange(-tpre, tpost, 1000.0 / fs)
-        feat = quantify_mup(unit.wave(grid), fs, 0.0)
+        # noise-free features by the analysis' own definitions, on the waveform as
+        # it is recorded (band-limited like the data below ANTIALIAS_BELOW_HZ)
+        if over > 1:
+            from scipy.signal import resample_poly
+
+            grid = np.arange(-tpre * fs_r / 1000.0, tpost * fs_r / 1000.0) * (1000.0 / fs_r)
+            wave = resample_poly(unit.wave(grid), 1, over)
+        else:
+            wave = unit.wave(np.arange(-tpre, tpost, 1000.0 / fs))
+        feat = quantify_mup(wave, fs, 0.0)
         for t0 in times:  # t0: time of the unit's reference (ms 0 of its wave)
             first = int(math.ceil((t0 - tpre / 1000.0) * fs_r))
             last = int(math.floor((t0 + tpost / 1000.0) * fs_r))
