@@ -172,3 +172,15 @@ def test_forced_notch_rule_names_the_highest_harmonic_notched():
     m = res.summary["mains"]
     assert m["notched_hz"] == [50.0 * h for h in range(1, 10)]  # 50 .. 450 Hz
     assert "up to 450 Hz" in m["rule"] and "1000" not in m["rule"]
+
+
+def test_hum_not_measurable_on_short_sweeps_is_said():
+    """Sweeps of 1.5 s are too short to size the hum: flagged, never silently assumed absent."""
+    segs = [np.random.default_rng(k).normal(0, 8, (int(1.5 * FS), 1)).astype(np.float32)
+            for k in range(4)]
+    res = detect_spontaneous(Recording.from_array(segs, FS, ["EMG1"]))
+    assert res.summary["mains"]["measured"] is False
+    assert "mains_not_measured" in res.summary["channels"]["EMG1"]["flags"]
+    whole = detect_spontaneous(Recording.from_array(np.concatenate(segs), FS, ["EMG1"]))
+    assert whole.summary["mains"]["measured"] is True
+    assert "mains_not_measured" not in whole.summary["channels"]["EMG1"]["flags"]

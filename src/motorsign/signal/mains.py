@@ -54,6 +54,9 @@ class MainsEstimate:
         ``inflation``; NaN where it could not be measured.
     noise_uv : ndarray, shape (n_channels,)
         Robust noise of the detection band, hum included, in that window (µV).
+    measured : bool
+        False when no window was long enough (1 s plus twice the notch
+        settling time): nothing is known about the hum then.
     inflation : ndarray, shape (n_channels,)
         How much the hum raises the robust noise of the detection band (and
         so the detection threshold): that noise over the noise after
@@ -66,6 +69,7 @@ class MainsEstimate:
     hum_uv: np.ndarray = field(default_factory=lambda: np.zeros(0))
     noise_uv: np.ndarray = field(default_factory=lambda: np.zeros(0))
     inflation: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    measured: bool = False
 
 
 def _psd(x: np.ndarray, fs: float) -> tuple[np.ndarray, float]:
@@ -190,7 +194,9 @@ def estimate_mains(
     est = MainsEstimate(hum_uv=np.full(nc, np.nan), noise_uv=np.full(nc, np.nan),
                         inflation=np.full(nc, np.nan))
     if not usable or nc == 0:
+        log.info("mains hum not measured: no stretch of %.1f s", (int(fs) + 2 * settle) / fs)
         return est
+    est.measured = True
     cands = (float(force_hz),) if force_hz else tuple(float(c) for c in candidates_hz)
     def spectrum(w):
         # float32 like the recording's chunks: the probe's arrays stay no larger

@@ -161,7 +161,7 @@ class _Context:
         p, fs, rec = self.p, self.fs, self.rec
         info: dict[str, Any] = {"setting": p.mains, "hz": None, "harmonics_hz": [],
                                 "notched_hz": [], "bandwidth_hz": p.mains_bandwidth_hz,
-                                "hum_uv": None, "noise_inflation": None}
+                                "hum_uv": None, "noise_inflation": None, "measured": False}
         top = min(p.mains_max_hz, lp, fs / 2 - 2 * p.mains_bandwidth_hz)
         self.mains_top_hz = float(top)  # highest harmonic notched (the rule's text)
         # probed on the longest segment (a short first segment would hide the hum)
@@ -176,7 +176,7 @@ class _Context:
                              notch_bandwidth_hz=p.mains_bandwidth_hz, force_hz=force,
                              n_jobs=n_jobs)
         info.update(hz=est.hz, harmonics_hz=est.harmonics_hz, hum_uv=est.hum_uv,
-                    noise_inflation=est.inflation)
+                    noise_inflation=est.inflation, measured=est.measured)
         if p.mains == "off":
             notch = []
         elif force is not None:
@@ -454,6 +454,8 @@ def detect_spontaneous(
         elif noise_med < p.flat_noise_uv:
             flags.append("flat_channel")
         infl = ctx.mains["noise_inflation"]
+        if not ctx.mains["measured"]:
+            flags.append("mains_not_measured")  # no segment long enough to look for hum
         if ctx.mains["notched_hz"]:
             flags.append("mains_notched")  # one set of notches serves every channel
         elif infl is not None and infl[ci] >= p.mains_min_inflation:
