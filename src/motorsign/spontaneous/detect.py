@@ -133,7 +133,10 @@ class _Context:
         self.win = max(1, int(round(p.segment_window_s * fs)))
         self.chunk = max(1, int(round(p.chunk_s / p.segment_window_s))) * self.win
         self.margin = int(round(p.margin_s * fs))
-        self.edge_guard = 0  # samples at each segment end left out of detection (notch start-up)
+        self.edge_guard = 0  # notch start-up at segment ends (samples); see _setup_mains
+        self.hum_period = 0  # samples spanning a whole number of hum periods
+        self.pad_span = 0  # continuation taken this far away (a multiple of hum_period)
+        self.guarded: set[int] = set()  # segments whose ends are left out of detection
         self.mains = self._setup_mains(lp, n_jobs)
         self.block = max(16, int(round(p.noise_block_s * fs)))
         self.dead = max(1, int(round(p.dead_time_ms * fs / 1000)))
@@ -191,9 +194,18 @@ class _Context:
                 np.vstack([design_notches(fs, notch, p.mains_bandwidth_hz), self.sos_lp]))
             settle = int(math.ceil(notch_settling_s(p.mains_bandwidth_hz) * fs))
             self.margin = max(self.margin, settle)
-            # at a segment's ends the notches start from rest and ring with the hum
-            # for about `settle`: what they leave there is not a discharge
+            # at a segment's ends the notches would start from rest and ring with the
+            # hum for about `settle`. The segment is continued there by its own
+            # samples one whole number of hum periods away (the hum goes on in phase),
+            # and the notches start up in that continuation. Segments too short for
+            # it are left out of detection within `settle` of their ends instead.
             self.edge_guard = settle
+            self.hum_period = _hum_period_samples(fs, float(force or est.hz))
+            pad_span = (self.hum_period * int(math.ceil(settle / self.hum_period))
+                        if self.hum_period else 0)
+            self.pad_span = pad_span
+            self.guarded = {s for s in range(rec.n_segments)
+                            if not pad_span or rec.n_samples(s) < pad_span + settle}
             info["notched_hz"] = notch
             log.info("mains %g Hz: notching %s Hz", force or est.hz, ", ".join(f"{h:g}" for h in notch))
         return info
@@ -206,6 +218,18 @@ class _Context:
         a = max(0, start - self.margin)
         b = min(n, stop + self.margin)
         raw = np.ascontiguousarray(self.rec.get_traces(a, b, self.idx, segment), dtype=np.float32)
+        guard = self.edge_guard if segment in self.guarded else 0
+        if self.edge_guard and not guard and (a == 0 or b == n):
+            # continue the segment past its ends with its own samples a whole
+            # number of hum periods away, so the notches start up out there
+            g, k = self.edge_guard, self.pad_span
+            parts = [raw]
+            if a == 0:
+                parts.insert(0, self.rec.get_traces(k - g, k, self.idx, segment))
+                a -= g
+            if b == n:
+                parts.append(self.rec.get_traces(n - k, n - k + g, self.idx, segment))
+            raw = np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
         # wide band (low-pass only) for measuring, then the detection band from it
         f = np.empty_like(raw)
         sosfiltfilt_nb(raw, self.sos_lp, f)
@@ -216,9 +240,9 @@ class _Context:
         thr = p.threshold_k * noise_y
         thr[~(noise_y >= p.flat_noise_uv)] = np.nan
         lo_det, hi_det = cs, ce
-        if self.edge_guard:
-            lo_det = max(cs, self.edge_guard - a)
-            hi_det = max(lo_det, min(ce, n - self.edge_guard - a))
+        if guard:
+            lo_det = max(cs, guard - a)
+            hi_det = max(lo_det, min(ce, n - guard - a))
         cand, ch = detect_excursions_nb(y, thr, lo_det, hi_det, self.dead)
         feat = measure_nb(f, y, cand, ch, noise_y, self.fs, self.search, self.pre, self.post,
                           self.quiet, p.level_k_noise, p.level_fraction, p.turn_k_noise,
@@ -229,6 +253,16 @@ class _Context:
         snips = snippets_nb(y, pk, ch, self.sn_pre, self.sn_post, self.sn_step)
         stats = window_stats_nb(raw, y, cs, ce, self.win, self.sub, self.fs)
         return _ChunkOut(segment, start, pk + a, ch, feat, snips, stats, noise_y)
+
+
+def _hum_period_samples(fs: float, mains_hz: float, max_periods: int = 200,
+                        tolerance: float = 0.02) -> int:
+    """Samples spanning a whole number of mains periods (within ``tolerance`` samples), or 0."""
+    for m in range(1, max_periods + 1):
+        k = m * fs / mains_hz
+        if abs(k - round(k)) <= tolerance:
+            return int(round(k))
+    return 0
 
 
 def _resolve_channels(rec, channels) -> np.ndarray:
@@ -440,10 +474,11 @@ def detect_spontaneous(
             resting_noise.append(seg_res["resting_noise_uv"])
             flags += [f for f in seg_res["flags"] if f not in flags and f != "no_rest"
                       and f != "rest_too_short_to_exclude_fasciculations"]
-        if ctx.edge_guard:
-            # the notches' start-up at each segment end: not analysed, so not rest
+        if ctx.guarded:
+            # the notches' start-up at the ends of segments too short to continue:
+            # not analysed, so not rest
             g = ctx.edge_guard / fs
-            for s in range(rec.n_segments):
+            for s in sorted(ctx.guarded):
                 a0, b0 = float(seg_offsets[s]), float(seg_offsets[s + 1])
                 artifact += [(a0, min(b0, a0 + g)), (max(a0, b0 - g), b0)]
             rest_s = float(sum(b - a for a, b in _complement(activity + artifact, seg_offsets)))

@@ -92,9 +92,10 @@ class DetectParams:
     mains_bandwidth_hz : float
         -3 dB width of each notch. Its transients decay with time constant
         ``1 / (pi * width)``; chunk margins grow to five of them while
-        notching, and no discharge is detected within five of them of a
-        segment's start or end (where the notches start from rest): those
-        stretches become ``artifact`` intervals, not rest.
+        notching, and segments are continued past their ends by their own
+        samples a whole number of hum periods away, so the notches start up
+        outside them (segments too short for that leave their ends out of
+        detection, as ``artifact`` intervals).
     mains_probe_s, mains_probe_windows : float, int
         Length and number of the stretches the hum is measured on.
     chunk_s : float
