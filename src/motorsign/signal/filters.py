@@ -95,22 +95,29 @@ def design_bandpass(fs: float, low_hz: float, high_hz: float, order: int = 2,
 
 
 @numba.njit(nogil=True, cache=True)
-def _pass_nb(src, sos, out, backward, sub_first):  # pragma: no cover - compiled
-    n, c = src.shape
+def _pass_setup(src, sos, backward, sub_first):  # pragma: no cover - compiled
+    """float32 coefficients, zero state (2 x (n_sections, c)) and the first sample subtracted."""
+    c = src.shape[1]
     ns = sos.shape[0]
     co = np.empty((ns, 6), np.float32)  # coefficients converted once, not per sample
     for s in range(ns):
         for q in range(6):
             co[s, q] = np.float32(sos[s, q])
-    z1 = np.zeros((ns, c), np.float32)
-    z2 = np.zeros((ns, c), np.float32)
     x0 = np.zeros(c, np.float32)
-    cur = np.empty(c, np.float32)
-    first = n - 1 if backward else 0
     if sub_first:
+        first = src.shape[0] - 1 if backward else 0
         for j in range(c):
             v = src[first, j]
             x0[j] = v if v == v else np.float32(0.0)
+    return co, np.zeros((ns, c), np.float32), np.zeros((ns, c), np.float32), x0
+
+
+@numba.njit(nogil=True, cache=True)
+def _pass_nb(src, sos, out, backward, sub_first):  # pragma: no cover - compiled
+    n, c = src.shape
+    ns = sos.shape[0]
+    co, z1, z2, x0 = _pass_setup(src, sos, backward, sub_first)
+    cur = np.empty(c, np.float32)
     if ns == 1:
         # one section (order-2 low- or high-pass): read, filter and write in
         # one loop over the channels, without the intermediate row
@@ -160,19 +167,8 @@ def _pass_wide_nb(src, sos, out, backward, sub_first):  # pragma: no cover - com
     # as _pass_nb, on 1-D rows and 1-D state rows, which LLVM vectorises across channels
     n, c = src.shape
     ns = sos.shape[0]
-    co = np.empty((ns, 6), np.float32)  # coefficients converted once, not per sample
-    for s in range(ns):
-        for q in range(6):
-            co[s, q] = np.float32(sos[s, q])
-    z1 = np.zeros((ns, c), np.float32)
-    z2 = np.zeros((ns, c), np.float32)
-    x0 = np.zeros(c, np.float32)
+    co, z1, z2, x0 = _pass_setup(src, sos, backward, sub_first)
     cur = np.empty(c, np.float32)
-    first = n - 1 if backward else 0
-    if sub_first:
-        for j in range(c):
-            v = src[first, j]
-            x0[j] = v if v == v else np.float32(0.0)
     for k in range(n):
         i = n - 1 - k if backward else k
         row = src[i]
