@@ -141,3 +141,21 @@ def test_a_short_gap_of_nan_samples_does_not_blank_the_channel():
     assert res.summary[ch]["n_discharges"] >= 0.9 * clean.summary[ch]["n_discharges"]
     assert "non_finite_samples" in res.summary[ch]["quality"]["flags"]
     assert "non_finite_samples" not in clean.summary[ch]["quality"]["flags"]
+
+
+def test_mains_hum_is_notched_before_measuring():
+    """30 µV of 50 Hz hum (with harmonics) is found and notched; mains=off leaves it."""
+    sim = generate(seed=1, condition="myopathic", duration_s=10.0, fs=20000.0)
+    t = np.arange(sim.data_uv.shape[0]) / sim.fs
+    hum = 30.0 * (np.sin(2 * np.pi * 50 * t) + 0.5 * np.sin(2 * np.pi * 150 * t + 1)
+                  + 0.3 * np.sin(2 * np.pi * 250 * t + 2))
+    rec = Recording.from_array(sim.data_uv + hum[:, None].astype(np.float32), sim.fs,
+                               sim.channel_names)
+    on = next(iter(analyze_mups(rec, muscle="TA").summary.values()))
+    assert on["quality"]["mains"]["notched_hz"] == [50.0, 150.0, 250.0]
+    assert "mains_notched" in on["quality"]["flags"]
+    assert on["classification"] == "myopathic"  # as without hum
+    off = next(iter(analyze_mups(rec, muscle="TA", params={"mains": "off"}).summary.values()))
+    assert off["quality"]["mains"]["notched_hz"] == [] and "mains_notched" not in off["quality"]["flags"]
+    clean = next(iter(analyze_mups(sim.to_recording(), muscle="TA").summary.values()))
+    assert clean["quality"]["mains"]["notched_hz"] == []

@@ -187,8 +187,10 @@ def _channel(recording, idx: int, name: str, muscle, side, age, p: MupParams, en
             "threshold_uv": sr.threshold_uv, "n_candidates": sr.n_candidates,
             "clipped_fraction": sr.clipped_fraction, "active_s": sr.active_s,
             "sampling_rate_hz": sr.fs,
+            "mains": src.mains,
             "flags": (["low_sampling_rate"] if sr.fs < LOW_RATE_HZ else [])
-                     + (["non_finite_samples"] if src.n_nonfinite else []),
+                     + (["non_finite_samples"] if src.n_nonfinite else [])
+                     + (["mains_notched"] if src.mains["notched_hz"] else []),
             **({"note": LOW_RATE_NOTE} if sr.fs < LOW_RATE_HZ else {}),
         },
     }

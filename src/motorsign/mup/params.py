@@ -31,6 +31,16 @@ class MupParams:
     detect_band_hz : (float, float)
         Pass band of the detection signal (spiky part of MUPs, zero-phase
         Butterworth order 2 each side). The upper corner is capped at 0.45·fs.
+    mains : {"auto", "off", "50", "60"}
+        Mains hum. ``auto`` looks for 50 or 60 Hz and its harmonics in three
+        2-s stretches of the channel (:func:`motorsign.signal.mains.estimate_mains`)
+        and notches the harmonics present (zero phase, 4 Hz wide, up to
+        1 kHz) in both signals when the hum's RMS in the wide band reaches
+        ``mains_min_uv``; ``50``/``60`` notch every harmonic of that
+        frequency; ``off`` nothing. Hum shifts the onset and end of MUPs
+        (measured at ``duration_level_uv``), hence their duration.
+    mains_min_uv : float
+        See ``mains``.
     detect_k : float
         Detection threshold in robust noise SDs of the detection signal
         (noise SD = median absolute value / 0.6745 over the whole channel).
@@ -226,6 +236,8 @@ class MupParams:
     wide_highpass_hz: float = 10.0
     wide_lowpass_hz: float = 10000.0
     detect_band_hz: tuple[float, float] = (300.0, 3000.0)
+    mains: str = "auto"
+    mains_min_uv: float = 2.0
     detect_k: float = 5.0
     dead_ms: float = 0.6
     window_ms: float = 5.0
@@ -314,4 +326,11 @@ def resolve_params(params: MupParams | dict | None) -> MupParams:
     bad = sorted(set(params) - names)
     if bad:
         raise ConfigError(f"unknown MUP parameter(s): {', '.join(bad)}")
+    params = dict(params)
+    if "mains" in params:
+        m = str(params["mains"]).strip().lower().removesuffix("hz").strip()
+        m = {"50.0": "50", "60.0": "60", "none": "off", "false": "off"}.get(m, m)
+        if m not in ("auto", "off", "50", "60"):
+            raise ConfigError(f"MUP parameter mains must be auto, off, 50 or 60, got {params['mains']!r}")
+        params["mains"] = m
     return replace(MupParams(), **params)

@@ -31,9 +31,14 @@ log = logging.getLogger(__name__)
 
 #: Channels up to this many samples are filtered once and kept in memory.
 CACHE_SAMPLES = 8_000_000
-#: Chunk length (s) and filter margin (s) for long channels.
+#: Chunk length (s) and filter margin (s) for long channels (the margin covers the
+#: 0.4-s start-up of the mains notches).
 CHUNK_S = 20.0
 MARGIN_S = 0.5
+#: Mains notches: -3 dB width (Hz), highest harmonic (Hz) and probe stretch (s).
+MAINS_BANDWIDTH_HZ = 4.0
+MAINS_MAX_HZ = 1000.0
+MAINS_PROBE_S = 2.0
 
 
 def design_filters(fs: float, params: MupParams) -> tuple[np.ndarray, np.ndarray]:
@@ -108,10 +113,48 @@ class ChannelSource:
         self.fs = float(recording.sampling_rate_hz)
         self.n = int(recording.n_samples(segment))
         self.sos_wide, self.sos_det = design_filters(self.fs, params)
+        self.mains = self._setup_mains(params)
         self._cache: list[FilteredChunk] | None = None
         self._nonfinite: dict[int, int] = {}  # chunk start -> NaN/inf samples in its core
         if self.n <= CACHE_SAMPLES:
             self._cache = list(self._compute(self.n, 0))
+
+    def _setup_mains(self, params: MupParams) -> dict:
+        """Measure mains hum on the channel; notch it in both signals when it matters.
+
+        Returns the record written to the summary's ``quality["mains"]``.
+        """
+        from motorsign.signal.mains import design_notches, estimate_mains
+
+        info = {"setting": params.mains, "hz": None, "harmonics_hz": [], "notched_hz": [],
+                "hum_uv": None}
+        if params.mains == "off":
+            return info
+        bw = MAINS_BANDWIDTH_HZ
+        top = min(MAINS_MAX_HZ, 0.45 * self.fs - 2 * bw)
+        length = min(self.n, int(round(MAINS_PROBE_S * self.fs)))
+        starts = np.unique(np.linspace(0, self.n - length, 3).astype(int))
+        windows = [np.asarray(self.recording.get_traces(a, a + length, [self.channel], self.segment))
+                   for a in starts]
+        force = float(params.mains) if params.mains in ("50", "60") else None
+        est = estimate_mains(windows, self.fs, np.ascontiguousarray(self.sos_wide), max_hz=top,
+                             notch_bandwidth_hz=bw, force_hz=force)
+        hum = float(np.nanmax(est.hum_uv)) if np.isfinite(est.hum_uv).any() else None
+        info.update(hz=est.hz, harmonics_hz=est.harmonics_hz, hum_uv=hum)
+        if force is not None:
+            notch = [h * force for h in range(1, int(top // force) + 1)]
+        elif est.hz is not None and hum is not None and hum >= params.mains_min_uv:
+            notch = [h for h in est.harmonics_hz if h <= top]
+        else:
+            notch = []
+        if notch:
+            sections = design_notches(self.fs, notch, bw)
+            self.sos_wide = np.vstack([sections, self.sos_wide])
+            self.sos_det = np.vstack([sections, self.sos_det])
+            info["notched_hz"] = notch
+            log.info("channel %d: mains %g Hz notched at %s Hz", self.channel, force or est.hz,
+                     ", ".join(f"{h:g}" for h in notch))
+        return info
 
     def _filt(self, sos: np.ndarray, x: np.ndarray) -> np.ndarray:
         from scipy.signal import sosfiltfilt
