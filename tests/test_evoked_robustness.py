@@ -297,3 +297,17 @@ def test_nerve_sensitivity_is_unknown_when_no_trial_was_measured():
     s = summarize_nerve(table)[r.channel_names[0]]
     assert math.isnan(s["f_detection_limit_uv"])
     assert s["f_low_sensitivity"] is None  # unknown, not "sensitivity fine"
+
+
+def test_mains_option_spellings():
+    """--mains takes auto, off, 50, '50 Hz' (as detect does); nonsense is refused."""
+    from motorsign.errors import ConfigError
+    from motorsign.evoked.baseline import parse_mains
+    from motorsign.evoked.mep import MepOptions
+
+    assert parse_mains("50 Hz") == 50.0 and parse_mains("60hz") == 60.0
+    assert parse_mains("auto") == "auto" and parse_mains(None) == "off" and parse_mains(0) == "off"
+    MepOptions(mains="60 Hz").check()
+    for bad in ("55x", -5):
+        with pytest.raises(ConfigError, match="mains"):
+            MepOptions(mains=bad).check()

@@ -38,7 +38,7 @@ import numba
 import numpy as np
 
 __all__ = ["MAINS_HZ", "MIN_F", "LINE_RATIO", "MAX_HARMONICS", "baseline_groups", "detect_mains",
-           "remove_interference"]
+           "parse_mains", "remove_interference"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,28 @@ MIN_CYCLES = 1.5
 MIN_TREND_BASELINE_S = 0.02
 #: At least this many baseline samples per fitted parameter.
 _MIN_SAMPLES_PER_PARAM = 4
+
+
+def parse_mains(value) -> str | float:
+    """``"auto"``, ``"off"`` or a frequency (Hz) from an option value.
+
+    Accepts ``auto``, ``off``/``none``/``0``/None, a number, or a number with
+    ``Hz`` (``"50 Hz"``); anything else comes back as NaN for the caller to
+    refuse.
+    """
+    if value is None:
+        return "off"
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v in ("auto", "off", "none", ""):
+            return "off" if v in ("none", "") else v
+        v = v.removesuffix("hz").strip()
+        try:
+            value = float(v)
+        except ValueError:
+            return math.nan
+    f = float(value)
+    return "off" if f == 0 else f
 
 
 def _design(n0: int, n1: int, fs: float, stim: int, freqs: list[float], span_s: float) -> np.ndarray:
@@ -207,9 +229,10 @@ def detect_mains(x: np.ndarray, b_start: np.ndarray, b_stop: np.ndarray, fs: flo
     list of float
         The present harmonics (Hz), ascending; empty when none.
     """
-    if mains is None or (isinstance(mains, str) and mains.lower() in ("off", "none", "0")):
+    mains = parse_mains(mains)
+    if mains == "off":
         return []
-    cands = MAINS_HZ if isinstance(mains, str) and mains.lower() == "auto" else (float(mains),)
+    cands = MAINS_HZ if mains == "auto" else (float(mains),)
     cands = [f for f in cands if f > 0]
     if not cands or x.shape[0] == 0:
         return []

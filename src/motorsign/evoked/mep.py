@@ -26,7 +26,12 @@ import numpy as np
 
 from motorsign.errors import ConfigError
 from motorsign.evoked import onset as K
-from motorsign.evoked.baseline import baseline_groups, detect_mains, remove_interference
+from motorsign.evoked.baseline import (
+    baseline_groups,
+    detect_mains,
+    parse_mains,
+    remove_interference,
+)
 from motorsign.evoked.tables import MepWindow, load_windows, mep_window
 from motorsign.signal.artifact import ArtifactOptions, blank_artifacts, remove_decay
 
@@ -178,13 +183,8 @@ class MepOptions:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ConfigError(f"MEP option {name} must be positive, got {v!r}")
-        m = self.mains
-        if isinstance(m, str) and m.lower() not in ("auto", "off", "none"):
-            try:
-                m = float(m)
-            except ValueError:
-                m = math.nan
-        if not isinstance(m, str) and not (isinstance(m, (int, float)) and math.isfinite(m) and m >= 0):
+        m = parse_mains(self.mains)
+        if not isinstance(m, str) and not (math.isfinite(m) and m > 0):
             raise ConfigError(f"option mains (--mains) must be auto, off or a frequency in Hz such as 50, "
                               f"got {self.mains!r}")
         v = self.amplitude_floor_uv
