@@ -100,6 +100,25 @@ def clip_mask(x, lo_val, hi_val, run, guard):  # pragma: no cover - compiled
 
 
 @numba.njit(nogil=True, cache=True)
+def _energy_peak(templates):  # pragma: no cover - compiled
+    """Energy (sum of squares) and index of the largest absolute sample of each template row."""
+    m_tot = templates.shape[0]
+    L = templates.shape[1]
+    norms = np.zeros(m_tot, dtype=np.float64)
+    pk = np.zeros(m_tot, dtype=np.int64)
+    for m in range(m_tot):
+        s = 0.0
+        top = -1.0
+        for i in range(L):
+            s += templates[m, i] * templates[m, i]
+            if abs(templates[m, i]) > top:
+                top = abs(templates[m, i])
+                pk[m] = i
+        norms[m] = s
+    return norms, pk
+
+
+@numba.njit(nogil=True, cache=True)
 def _support(templates):  # pragma: no cover - compiled
     """First and one-past-last non-zero sample of each template row."""
     m_tot = templates.shape[0]
@@ -236,14 +255,8 @@ def peel(resid, templates, n_sub, anchors, thr, dead, shift, accept, n_passes, v
         Energy removed / template energy.
     """
     n = resid.shape[0]
-    m_tot = templates.shape[0]
     L = templates.shape[1]
-    norms = np.zeros(m_tot, dtype=np.float64)
-    for m in range(m_tot):
-        s = 0.0
-        for i in range(L):
-            s += templates[m, i] * templates[m, i]
-        norms[m] = s
+    norms, _ = _energy_peak(templates)
     lo, hi = _support(templates)
     cap = 1024
     starts = np.empty(cap, dtype=np.int64)
@@ -324,19 +337,8 @@ def refit(resid, templates, n_sub, anchors, dead, shift, accept, n_iter, starts,
         Discharges whose unit or alignment changed.
     """
     n = resid.shape[0]
-    m_tot = templates.shape[0]
     L = templates.shape[1]
-    norms = np.zeros(m_tot, dtype=np.float64)
-    pk = np.zeros(m_tot, dtype=np.int64)
-    for m in range(m_tot):
-        s = 0.0
-        top = -1.0
-        for i in range(L):
-            s += templates[m, i] * templates[m, i]
-            if abs(templates[m, i]) > top:
-                top = abs(templates[m, i])
-                pk[m] = i
-        norms[m] = s
+    norms, pk = _energy_peak(templates)
     lo, hi = _support(templates)
     k_ev = starts.shape[0]
     scores = np.zeros(k_ev, dtype=np.float32)
@@ -491,17 +493,7 @@ def resolve_pairs(resid, templates, n_sub, xc, reach, accept, gain, trigger, sig
     n = resid.shape[0]
     m_tot = templates.shape[0]
     L = templates.shape[1]
-    norms = np.zeros(m_tot, dtype=np.float64)
-    pk = np.zeros(m_tot, dtype=np.int64)
-    for m in range(m_tot):
-        acc = 0.0
-        top = -1.0
-        for i in range(L):
-            acc += templates[m, i] * templates[m, i]
-            if abs(templates[m, i]) > top:
-                top = abs(templates[m, i])
-                pk[m] = i
-        norms[m] = acc
+    norms, pk = _energy_peak(templates)
     lo, hi = _support(templates)
     W = 2 * reach + 1
     D = np.empty((m_tot, W), dtype=np.float64)
