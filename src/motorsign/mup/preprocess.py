@@ -124,7 +124,12 @@ class ChannelSource:
 
         Returns the record written to the summary's ``quality["mains"]``.
         """
-        from motorsign.signal.mains import design_notches, estimate_mains
+        from motorsign.signal.mains import (
+            design_notches,
+            estimate_mains,
+            harmonics_up_to,
+            probe_windows,
+        )
 
         info = {"setting": params.mains, "hz": None, "harmonics_hz": [], "notched_hz": [],
                 "hum_uv": None}
@@ -132,17 +137,14 @@ class ChannelSource:
             return info
         bw = MAINS_BANDWIDTH_HZ
         top = min(MAINS_MAX_HZ, 0.45 * self.fs - 2 * bw)
-        length = min(self.n, int(round(MAINS_PROBE_S * self.fs)))
-        starts = np.unique(np.linspace(0, self.n - length, 3).astype(int))
-        windows = [np.asarray(self.recording.get_traces(a, a + length, [self.channel], self.segment))
-                   for a in starts]
+        windows = probe_windows(self.recording, [self.channel], self.segment, MAINS_PROBE_S, 3)
         force = float(params.mains) if params.mains in ("50", "60") else None
         est = estimate_mains(windows, self.fs, np.ascontiguousarray(self.sos_wide), max_hz=top,
                              notch_bandwidth_hz=bw, force_hz=force)
         hum = float(np.nanmax(est.hum_uv)) if np.isfinite(est.hum_uv).any() else None
         info.update(hz=est.hz, harmonics_hz=est.harmonics_hz, hum_uv=hum)
         if force is not None:
-            notch = [h * force for h in range(1, int(top // force) + 1)]
+            notch = harmonics_up_to(force, top)
         elif est.hz is not None and hum is not None and hum >= params.mains_min_uv:
             notch = [h for h in est.harmonics_hz if h <= top]
         else:

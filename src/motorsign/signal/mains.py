@@ -25,7 +25,7 @@ import numpy as np
 from motorsign.errors import ConfigError
 
 __all__ = ["MAINS_CANDIDATES_HZ", "MainsEstimate", "estimate_mains", "design_notches",
-           "notch_settling_s"]
+           "notch_settling_s", "probe_windows", "harmonics_up_to"]
 
 log = logging.getLogger(__name__)
 
@@ -253,6 +253,37 @@ def estimate_mains(
     est.harmonics_hz = lines
     log.debug("mains %s Hz, harmonics %s, noise inflation %s", est.hz, lines, est.inflation)
     return est
+
+
+def probe_windows(recording, channels, segment: int, probe_s: float,
+                  n_windows: int) -> list[np.ndarray]:
+    """``n_windows`` stretches of ``probe_s`` evenly spread over a segment, for :func:`estimate_mains`.
+
+    Parameters
+    ----------
+    recording : motorsign.recording.Recording
+    channels : sequence of int
+        Channel indices.
+    segment : int
+        Segment index.
+    probe_s : float
+        Length of each stretch (s); a shorter segment gives itself, once.
+    n_windows : int
+        Number of stretches.
+
+    Returns
+    -------
+    list of ndarray, each (n_samples, n_channels) float32 µV
+    """
+    n = recording.n_samples(segment)
+    length = min(n, int(round(probe_s * float(recording.sampling_rate_hz))))
+    starts = np.unique(np.linspace(0, n - length, max(1, int(n_windows))).astype(int))
+    return [np.asarray(recording.get_traces(a, a + length, channels, segment)) for a in starts]
+
+
+def harmonics_up_to(mains_hz: float, top_hz: float) -> list[float]:
+    """Every harmonic of ``mains_hz`` up to ``top_hz`` (Hz), the fundamental first."""
+    return [h * mains_hz for h in range(1, int(top_hz // mains_hz) + 1)]
 
 
 def design_notches(fs: float, harmonics_hz: list[float], bandwidth_hz: float) -> np.ndarray:

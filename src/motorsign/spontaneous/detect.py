@@ -30,7 +30,13 @@ import numpy as np
 
 from motorsign.errors import ConfigError, InputError
 from motorsign.signal.filters import design_sos, sosfiltfilt_nb
-from motorsign.signal.mains import design_notches, estimate_mains, notch_settling_s
+from motorsign.signal.mains import (
+    design_notches,
+    estimate_mains,
+    harmonics_up_to,
+    notch_settling_s,
+    probe_windows,
+)
 from motorsign.signal.noise import block_mad_nb, nanmedian_cols_nb
 from motorsign.signal.segmentation import segment_channel, window_stats_nb
 from motorsign.spontaneous.classify import KINDS, classify_channel
@@ -169,10 +175,7 @@ class _Context:
         self.mains_top_hz = float(top)  # highest harmonic notched (the rule's text)
         # probed on the longest segment (a short first segment would hide the hum)
         seg = max(range(rec.n_segments), key=rec.n_samples)
-        n = rec.n_samples(seg)
-        length = min(n, int(round(p.mains_probe_s * fs)))
-        starts = np.unique(np.linspace(0, n - length, max(1, p.mains_probe_windows)).astype(int))
-        windows = [np.asarray(rec.get_traces(a, a + length, self.idx, seg)) for a in starts]
+        windows = probe_windows(rec, self.idx, seg, p.mains_probe_s, p.mains_probe_windows)
         band = np.vstack([self.sos_lp, self.sos_hp])
         force = float(p.mains) if p.mains in ("50", "60") else None
         est = estimate_mains(windows, fs, band, max_hz=top, min_excess_db=p.mains_min_excess_db,
@@ -183,7 +186,7 @@ class _Context:
         if p.mains == "off":
             notch = []
         elif force is not None:
-            notch = [h * force for h in range(1, int(top // force) + 1)]
+            notch = harmonics_up_to(force, top)
         elif (est.hz is not None and np.isfinite(est.inflation).any()
               and np.nanmedian(est.inflation) >= p.mains_min_inflation):
             notch = [h for h in est.harmonics_hz if h <= top]
