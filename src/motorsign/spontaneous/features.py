@@ -74,6 +74,26 @@ FEATURE_NAMES = (
 
 
 @numba.njit(nogil=True, cache=True)
+def _extent(x, j, p, limit, step, base, level, quiet):  # pragma: no cover - compiled
+    """Last sample, walking from ``p`` towards ``limit`` (inclusive) by ``step`` (+1 or -1),
+    where ``|x[:, j] - base| >= level``, the walk ending after ``quiet`` samples below it."""
+    last = p
+    q = 0
+    i = p
+    while (i >= limit) if step < 0 else (i <= limit):
+        v = x[i, j] - base
+        if (v if v >= 0 else -v) >= level:
+            last = i
+            q = 0
+        else:
+            q += 1
+            if q >= quiet:
+                break
+        i += step
+    return last
+
+
+@numba.njit(nogil=True, cache=True)
 def _median_into(f, b0, b1, j, buf):  # pragma: no cover - compiled
     """Median of ``f[b0:b1, j]`` (insertion sort in ``buf``; NaN when empty).
 
@@ -123,19 +143,7 @@ def measure_nb(f, y, cand_idx, cand_ch, noise, fs, search, pre, post, quiet,
         yv = y[p0, j]
         ly = max(level_k * nz, level_frac * (yv if yv >= 0 else -yv))
         lo = max(0, p0 - pre)
-        oy = p0
-        q = 0
-        i = p0
-        while i >= lo:
-            v = y[i, j]
-            if (v if v >= 0 else -v) >= ly:
-                oy = i
-                q = 0
-            else:
-                q += 1
-                if q >= quiet:
-                    break
-            i -= 1
+        oy = _extent(y, j, p0, lo, -1, 0.0, ly, quiet)
         b1 = max(0, oy - bl_gap)
         b0 = max(0, b1 - bl_n)
         if b1 - b0 < 2:
@@ -158,34 +166,8 @@ def measure_nb(f, y, cand_idx, cand_ch, noise, fs, search, pre, post, quiet,
         # 2. onset and end
         lo = max(0, p - pre)
         hi = min(n - 1, p + post)
-        onset = p
-        q = 0
-        i = p
-        while i >= lo:
-            v = (f[i, j] - bl)
-            av = v if v >= 0 else -v
-            if av >= L:
-                onset = i
-                q = 0
-            else:
-                q += 1
-                if q >= quiet:
-                    break
-            i -= 1
-        end = p
-        q = 0
-        i = p
-        while i <= hi:
-            v = (f[i, j] - bl)
-            av = v if v >= 0 else -v
-            if av >= L:
-                end = i
-                q = 0
-            else:
-                q += 1
-                if q >= quiet:
-                    break
-            i += 1
+        onset = _extent(f, j, p, lo, -1, bl, L, quiet)
+        end = _extent(f, j, p, hi, 1, bl, L, quiet)
         # 2b. the largest peak of the whole deflection (two near-equal phases:
         # the detection band may favour the sharper one)
         a = max(onset, p - wide)
