@@ -106,11 +106,11 @@ def flags_to_text(bits: int) -> str:
 
 
 @numba.njit(nogil=True, cache=True)
-def _first_run(z: np.ndarray, thr: float, lo: int, hi: int, run: int) -> float:
-    # first index i in [lo, hi) starting a run of `run` samples with z > thr
+def _first_run(z: np.ndarray, thr: float, lo: int, hi: int, run: int, absolute: bool) -> float:
+    # first index i in [lo, hi) starting a run of `run` samples with z > thr (|z| if absolute)
     count = 0
     for i in range(lo, hi):
-        if z[i] > thr:
+        if (abs(z[i]) if absolute else z[i]) > thr:
             count += 1
             if count >= run:
                 return float(i - run + 1)
@@ -246,6 +246,7 @@ def measure_trials(
     flags = np.zeros(n_tr, dtype=np.int64)
     y = np.empty(n_s, dtype=np.float64)
     sm = np.empty(n_s, dtype=np.float64)
+    psi = np.zeros(n_s, dtype=np.float64)  # Teager-Kaiser energy of y
     for t in range(n_tr):
         x = epochs[t]
         s = stim[t]
@@ -434,37 +435,23 @@ def measure_trials(
         # ---- threshold (rectified) with a minimum run
         out[t, F_THR] = np.nan
         thr = rmean + k_threshold * rsd
-        count = 0
-        for i in range(lo, fp + 1):
-            if abs(y[i]) > thr:
-                count += 1
-                if count >= min_run:
-                    out[t, F_THR] = i - min_run + 1
-                    break
-            else:
-                count = 0
+        out[t, F_THR] = _first_run(y, thr, lo, fp + 1, min_run, True)
         # ---- tkeo
+        for i in range(1, n_s - 1):
+            psi[i] = y[i] * y[i] - y[i - 1] * y[i + 1]
         tm = 0.0
         nt = 0
         for i in range(b0 + 1, b1 - 1):
-            tm += y[i] * y[i] - y[i - 1] * y[i + 1]
+            tm += psi[i]
             nt += 1
         if nt > 2:
             tm /= nt
             tv = 0.0
             for i in range(b0 + 1, b1 - 1):
-                tv += (y[i] * y[i] - y[i - 1] * y[i + 1] - tm) ** 2
+                tv += (psi[i] - tm) ** 2
             tsd = np.sqrt(tv / (nt - 1))
             tthr = (tm + k_tkeo * tsd) * ratio * ratio
-            count = 0
-            for i in range(max(lo, 1), min(fp + 1, n_s - 1)):
-                if y[i] * y[i] - y[i - 1] * y[i + 1] > tthr:
-                    count += 1
-                    if count >= min_run:
-                        out[t, F_TKEO] = i - min_run + 1
-                        break
-                else:
-                    count = 0
+            out[t, F_TKEO] = _first_run(psi, tthr, max(lo, 1), min(fp + 1, n_s - 1), min_run, False)
         # ---- derivative (longest monotonic run before the first peak)
         a = max(lo, fp - lookback)
         h = smooth // 2
