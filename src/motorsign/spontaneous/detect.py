@@ -140,8 +140,7 @@ class _Context:
         self.chunk = max(1, int(round(p.chunk_s / p.segment_window_s))) * self.win
         self.margin = int(round(p.margin_s * fs))
         self.edge_guard = 0  # notch start-up at segment ends (samples); see _setup_mains
-        self.hum_period = 0  # samples spanning a whole number of hum periods
-        self.pad_span = 0  # continuation taken this far away (a multiple of hum_period)
+        self.pad_span = 0  # continuation taken this far away (whole hum periods)
         self.guarded: set[int] = set()  # segments whose ends are left out of detection
         self.mains = self._setup_mains(lp, n_jobs)
         self.block = max(16, int(round(p.noise_block_s * fs)))
@@ -203,12 +202,10 @@ class _Context:
             # and the notches start up in that continuation. Segments too short for
             # it are left out of detection within `settle` of their ends instead.
             self.edge_guard = settle
-            self.hum_period = _hum_period_samples(fs, float(force or est.hz))
-            pad_span = (self.hum_period * int(math.ceil(settle / self.hum_period))
-                        if self.hum_period else 0)
-            self.pad_span = pad_span
+            period = _hum_period_samples(fs, float(force or est.hz))
+            self.pad_span = period * int(math.ceil(settle / period)) if period else 0
             self.guarded = {s for s in range(rec.n_segments)
-                            if not pad_span or rec.n_samples(s) < pad_span + settle}
+                            if not self.pad_span or rec.n_samples(s) < self.pad_span + settle}
             info["notched_hz"] = notch
             log.info("mains %g Hz: notching %s Hz", force or est.hz, ", ".join(f"{h:g}" for h in notch))
         return info
