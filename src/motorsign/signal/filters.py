@@ -5,7 +5,8 @@ float32 blocks, forward then backward (zero phase, like
 :func:`scipy.signal.sosfiltfilt`), channel-interleaved so memory is read
 once per pass. It is meant for chunks with margins
 (:meth:`motorsign.recording.Recording.iter_chunks`): the margins absorb the
-start-up transients of both passes.
+start-up transients of both passes. Groups of 8 channels are filtered as
+vector instructions (:mod:`motorsign.signal.simd`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numba
 import numpy as np
 
 from motorsign.errors import ConfigError
+from motorsign.signal.simd import LANES, biquad_lanes8
 
 __all__ = ["design_bandpass", "design_sos", "sosfiltfilt_nb", "bandpass"]
 
@@ -113,7 +115,8 @@ def _pass_setup(src, sos, backward, sub_first):  # pragma: no cover - compiled
 
 
 @numba.njit(nogil=True, cache=True)
-def _pass_nb(src, sos, out, backward, sub_first):  # pragma: no cover - compiled
+def _pass_nb(src, sos, out, backward, sub_first, j0):  # pragma: no cover - compiled
+    # scalar path, channels j0 .. c-1
     n, c = src.shape
     ns = sos.shape[0]
     co, z1, z2, x0 = _pass_setup(src, sos, backward, sub_first)
@@ -128,7 +131,7 @@ def _pass_nb(src, sos, out, backward, sub_first):  # pragma: no cover - compiled
         a2 = co[0, 5]
         for k in range(n):
             i = n - 1 - k if backward else k
-            for j in range(c):
+            for j in range(j0, c):
                 v = src[i, j]
                 y = (v - x0[j]) if v == v else np.float32(0.0)
                 yo = b0 * y + z1[0, j]
@@ -138,7 +141,7 @@ def _pass_nb(src, sos, out, backward, sub_first):  # pragma: no cover - compiled
         return
     for k in range(n):
         i = n - 1 - k if backward else k
-        for j in range(c):
+        for j in range(j0, c):
             v = src[i, j]
             cur[j] = (v - x0[j]) if v == v else np.float32(0.0)
         for s in range(ns):
@@ -148,52 +151,53 @@ def _pass_nb(src, sos, out, backward, sub_first):  # pragma: no cover - compiled
             a1 = co[s, 4]
             a2 = co[s, 5]
             # channels innermost: independent recursions
-            for j in range(c):
+            for j in range(j0, c):
                 y = cur[j]
                 yo = b0 * y + z1[s, j]
                 z1[s, j] = b1 * y - a1 * yo + z2[s, j]
                 z2[s, j] = b2 * y - a2 * yo
                 cur[j] = yo
-        for j in range(c):
+        for j in range(j0, c):
             out[i, j] = cur[j]
 
 
-#: From this many channels the recursion runs as vector instructions across channels.
-_VECTOR_MIN_CHANNELS = 16
+@numba.njit(nogil=True, cache=True)
+def _sweep_lanes(src, out, sec, x0, stop, backward):  # pragma: no cover - compiled
+    # one section over lanes [0, stop) (a multiple of LANES), up to 4 vectors per row
+    g = 0
+    while g + 4 * LANES <= stop:
+        biquad_lanes8(src, out, sec, x0, g, 4, backward)
+        g += 4 * LANES
+    while g + 2 * LANES <= stop:
+        biquad_lanes8(src, out, sec, x0, g, 2, backward)
+        g += 2 * LANES
+    while g + LANES <= stop:
+        biquad_lanes8(src, out, sec, x0, g, 1, backward)
+        g += LANES
 
 
 @numba.njit(nogil=True, cache=True)
-def _pass_wide_nb(src, sos, out, backward, sub_first):  # pragma: no cover - compiled
-    # as _pass_nb, on 1-D rows and 1-D state rows, which LLVM vectorises across channels
-    n, c = src.shape
-    ns = sos.shape[0]
-    co, z1, z2, x0 = _pass_setup(src, sos, backward, sub_first)
-    cur = np.empty(c, np.float32)
-    for k in range(n):
-        i = n - 1 - k if backward else k
-        row = src[i]
-        for j in range(c):
-            v = row[j]
-            cur[j] = (v - x0[j]) if v == v else np.float32(0.0)
-        for s in range(ns):
-            b0 = co[s, 0]
-            b1 = co[s, 1]
-            b2 = co[s, 2]
-            a1 = co[s, 4]
-            a2 = co[s, 5]
-            za = z1[s]
-            zb = z2[s]
-            # channels innermost, on 1-D rows: independent recursions that
-            # the compiler turns into vector instructions
-            for j in range(c):
-                y = cur[j]
-                yo = b0 * y + za[j]
-                za[j] = b1 * y - a1 * yo + zb[j]
-                zb[j] = b2 * y - a2 * yo
-                cur[j] = yo
-        orow = out[i]
-        for j in range(c):
-            orow[j] = cur[j]
+def _pass_lanes(src, sos, out, backward, sub_first, stop):  # pragma: no cover - compiled
+    # vector path, channels 0 .. stop-1: one sweep per section (the first one
+    # reads src, subtracts x0 and reads NaN as 0; the later ones filter `out` in place)
+    co, _, _, x0 = _pass_setup(src, sos, backward, sub_first)
+    _sweep_lanes(src, out, co[0], x0, stop, backward)
+    if co.shape[0] > 1:
+        none = np.zeros(src.shape[1], np.float32)
+        for s in range(1, co.shape[0]):
+            _sweep_lanes(out, out, co[s], none, stop, backward)
+
+
+@numba.njit(nogil=True, cache=True)
+def _pass(src, sos, out, backward):  # pragma: no cover - compiled
+    c = src.shape[1]
+    stop = 0
+    if src.strides[1] == 4 and out.strides[1] == 4:  # rows contiguous: vector lanes
+        stop = c - c % LANES
+    if stop:
+        _pass_lanes(src, sos, out, backward, True, stop)
+    if stop < c:
+        _pass_nb(src, sos, out, backward, True, stop)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -201,24 +205,21 @@ def sosfiltfilt_nb(x, sos, out):  # pragma: no cover - compiled
     """Zero-phase filter ``x`` (n, c) float32 with ``sos`` into ``out`` (n, c) float32.
 
     Forward then backward pass of the second-order sections (transposed
-    direct form II, float32 state, channels in the inner loop: independent
-    recursions). From 16 channels on, the recursions run on 1-D rows that
-    the compiler turns into vector instructions (``_pass_wide_nb``, about 4x
-    faster per value); with fewer they are bound by the recursion's latency
-    and a single section runs in one fused scalar loop (``_pass_nb``). Both
-    give the same numbers. Each pass subtracts its first sample per channel (this only shortens start-up transients of filters that
-    remove DC; for a low-pass the output lacks the first sample's offset,
-    which the callers remove as local baseline anyway). NaNs are read as 0.
-    ``out`` may be ``x``.
+    direct form II, float32 state, zero initial state). Channels are
+    independent recursions: groups of 8 run as vector instructions
+    (:func:`motorsign.signal.simd.biquad_lanes8`, one sweep per section),
+    the remaining ``c % 8`` in a scalar loop (all sections per row); both
+    do the same operations, so a channel's numbers do not depend on the
+    channel count. Each pass subtracts its first sample per channel (this
+    only shortens start-up transients of filters that remove DC; for a
+    low-pass the output lacks the first sample's offset, which the callers
+    remove as local baseline anyway). NaNs are read as 0. ``out`` may be
+    ``x``.
     """
     if x.shape[0] == 0:
         return
-    if x.shape[1] >= _VECTOR_MIN_CHANNELS:
-        _pass_wide_nb(x, sos, out, False, True)
-        _pass_wide_nb(out, sos, out, True, True)
-    else:
-        _pass_nb(x, sos, out, False, True)
-        _pass_nb(out, sos, out, True, True)
+    _pass(x, sos, out, False)
+    _pass(out, sos, out, True)
 
 
 def bandpass(x: np.ndarray, fs: float, low_hz: float, high_hz: float, order: int = 2,
