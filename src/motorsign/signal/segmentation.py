@@ -24,6 +24,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from motorsign.signal.simd import LANES, window_sums_lanes8
+
 __all__ = ["WINDOW_STATS", "window_stats_nb", "segment_channel", "intervals_from_mask"]
 
 #: Columns of the per-window statistics.
@@ -66,6 +68,9 @@ def window_stats_nb(raw, y, start, stop, win, sub, fs):  # pragma: no cover - co
     smax = np.zeros(c)
     sacc = np.zeros(c)
     scnt = np.zeros(c, np.int64)
+    lanes = 0
+    if raw.strides[1] == 4 and y.strides[1] == 4:  # rows contiguous
+        lanes = c - c % LANES
     for w in range(nw):
         a = start + w * win
         e = min(stop, a + win)
@@ -83,8 +88,15 @@ def window_stats_nb(raw, y, start, stop, win, sub, fs):  # pragma: no cover - co
         sb = a
         while sb < e:
             se = min(e, sb + sub)
+            for j in range(c):
+                sacc[j] = 0.0
+                scnt[j] = 0
+            # groups of 8 channels as vector code (same operations), the rest scalar
+            for g in range(0, lanes, LANES):
+                window_sums_lanes8(raw, y, g, sb, se, a, ss, sacc, cnt, nnan, run, best_run,
+                                   scnt, prev)
             for i in range(sb, se):
-                for j in range(c):
+                for j in range(lanes, c):
                     v = raw[i, j]
                     if v != v:
                         nnan[j] += 1
@@ -109,8 +121,6 @@ def window_stats_nb(raw, y, start, stop, win, sub, fs):  # pragma: no cover - co
                         smin[j] = mval
                     if mval > smax[j]:
                         smax[j] = mval
-                sacc[j] = 0.0
-                scnt[j] = 0
             sb = se
         for j in range(c):
             out[w, j, 0] = np.sqrt(ss[j] / cnt[j]) if cnt[j] > 0 else np.nan

@@ -16,8 +16,15 @@ order (no fused multiply-add, no reassociation), so the numbers are the
 same bit for bit; a row of 8 channels then costs one recursion latency
 instead of ~40 scalar operations (about 2.5x faster per pass on 8 channels).
 
-The intrinsic is inlined into ``@numba.njit(nogil=True, cache=True)`` callers
-and cached with them like any other numba code.
+The same is done for the two other full passes over a chunk: the window
+statistics (:func:`window_sums_lanes8`) and the threshold scan
+(:func:`excursion_scan_lanes8`); each does the scalar loop's operations, so
+results are unchanged.
+
+The intrinsics are inlined into ``@numba.njit(nogil=True, cache=True)``
+callers and cached with them. numba's cache only watches the caller's own
+source file: after editing this module, delete the ``__pycache__`` folders
+of ``motorsign`` (a release changes every file, so users are not affected).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["LANES", "biquad_lanes8"]
+__all__ = ["LANES", "biquad_lanes8", "excursion_scan_lanes8", "window_sums_lanes8"]
 
 #: Channels per vector (``<8 x float>``: one AVX register, two SSE registers).
 LANES = 8
@@ -116,3 +123,217 @@ def biquad_lanes8(typingctx, src, out, co, x0, lane0, n_groups, backward):
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+_F64 = ir.DoubleType()
+_I64 = ir.IntType(64)
+_VEC_D = ir.VectorType(_F64, LANES)
+_VEC_I = ir.VectorType(_I64, LANES)
+
+
+def _lane_ptr(context, builder, ty, value, index, vec_ty):
+    """Pointer to ``vec_ty`` at flat element ``index`` of a contiguous array argument."""
+    ary = context.make_array(ty)(context, builder, value=value)
+    return builder.bitcast(builder.gep(ary.data, [index]), vec_ty.as_pointer())
+
+
+@intrinsic
+def window_sums_lanes8(typingctx, raw, y, lane0, row_start, row_stop, window_start,
+                       ss, sacc, cnt, nnan, run, best, scnt, prev):
+    """Accumulate the window statistics of rows ``[row_start, row_stop)`` on 8 lanes.
+
+    Compiled signature (inside njit code)::
+
+        window_sums_lanes8(raw, y, lane0, row_start, row_stop, window_start,
+                           ss, sacc, cnt, nnan, run, best, scnt, prev) -> None
+
+    ``raw`` and ``y`` are float32 (n, c) arrays with contiguous rows; the
+    state arrays have one value per channel: float64 ``ss`` (sum of ``y**2``)
+    and ``sacc`` (sum of ``raw``), int64 ``cnt``, ``nnan``, ``run``, ``best``
+    and ``scnt``, float32 ``prev`` (the previous raw sample). For each row
+    and lane, exactly as the scalar loop of
+    :func:`motorsign.signal.segmentation.window_stats_nb`: a NaN raw sample
+    counts in ``nnan`` and resets ``run`` to 1; otherwise ``y**2`` (float32
+    product) is added to ``ss``, the sample to ``sacc``, ``cnt`` and
+    ``scnt`` count it, and ``run`` grows while the sample equals the
+    previous one (not on the window's first row), ``best`` keeping the
+    longest run.
+    """
+    sig = types.void(raw, y, lane0, row_start, row_stop, window_start,
+                     ss, sacc, cnt, nnan, run, best, scnt, prev)
+
+    def codegen(context, builder, signature, args):
+        tys = signature.args
+        ra = context.make_array(tys[0])(context, builder, value=args[0])
+        ya = context.make_array(tys[1])(context, builder, value=args[1])
+        lane, r0, r1, wa = args[2], args[3], args[4], args[5]
+        intp = context.get_value_type(types.intp)
+        four = ir.Constant(intp, 4)
+        r_row = builder.sdiv(builder.extract_value(ra.strides, 0), four)
+        y_row = builder.sdiv(builder.extract_value(ya.strides, 0), four)
+        state = []  # (pointer into the state array, alloca holding the vector)
+        for k, vec_ty in zip(range(6, 14), (_VEC_D, _VEC_D, _VEC_I, _VEC_I, _VEC_I, _VEC_I,
+                                             _VEC_I, _VEC)):
+            ptr = _lane_ptr(context, builder, tys[k], args[k], lane, vec_ty)
+            state.append((ptr, cgutils.alloca_once_value(builder, builder.load(ptr, align=4))))
+        (_, ss_v), (_, sacc_v), (_, cnt_v), (_, nnan_v), (_, run_v), (_, best_v), \
+            (_, scnt_v), (_, prev_v) = state
+        one = ir.Constant(_VEC_I, [1] * LANES)
+        vptr = _VEC.as_pointer()
+        count = builder.sub(r1, r0)
+        with cgutils.for_range(builder, count) as loop:
+            i = builder.add(r0, loop.index)
+            v = builder.load(builder.bitcast(
+                builder.gep(ra.data, [builder.add(builder.mul(i, r_row), lane)]), vptr), align=4)
+            yv = builder.load(builder.bitcast(
+                builder.gep(ya.data, [builder.add(builder.mul(i, y_row), lane)]), vptr), align=4)
+            ok = builder.fcmp_ordered("ord", v, v)
+            ok_i = builder.zext(ok, _VEC_I)
+            sq = builder.fpext(builder.fmul(yv, yv), _VEC_D)
+            ss = builder.load(ss_v)
+            builder.store(builder.select(ok, builder.fadd(ss, sq), ss), ss_v)
+            sacc = builder.load(sacc_v)
+            builder.store(builder.select(ok, builder.fadd(sacc, builder.fpext(v, _VEC_D)), sacc),
+                          sacc_v)
+            builder.store(builder.add(builder.load(cnt_v), ok_i), cnt_v)
+            builder.store(builder.add(builder.load(scnt_v), ok_i), scnt_v)
+            builder.store(builder.add(builder.load(nnan_v), builder.sub(one, ok_i)), nnan_v)
+            later = builder.icmp_signed(">", i, wa)
+            eq = builder.fcmp_ordered("==", v, builder.load(prev_v))
+            eq = builder.and_(eq, _splat_bool(builder, later))
+            run = builder.select(eq, builder.add(builder.load(run_v), one), one)
+            builder.store(run, run_v)
+            best = builder.load(best_v)
+            builder.store(builder.select(builder.icmp_signed(">", run, best), run, best), best_v)
+            builder.store(v, prev_v)
+        for ptr, slot in state:
+            builder.store(builder.load(slot), ptr, align=4)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+def _splat_bool(builder: ir.IRBuilder, flag: ir.Value) -> ir.Value:
+    vec_ty = ir.VectorType(ir.IntType(1), LANES)
+    vec = ir.Constant(vec_ty, ir.Undefined)
+    for k in range(LANES):
+        vec = builder.insert_element(vec, flag, ir.Constant(_I32, k))
+    return vec
+
+
+@intrinsic
+def excursion_scan_lanes8(typingctx, y, lane0, row_start, row_stop, thr, dead, best, bestv,
+                          below):
+    """Follow supra-threshold excursions on 8 lanes until one of them ends.
+
+    Compiled signature (inside njit code)::
+
+        excursion_scan_lanes8(y, lane0, row_start, row_stop, thr, dead,
+                              best, bestv, below) -> next_row
+
+    ``y`` is float32 (n, c) with contiguous rows; ``thr`` float32 (c,) the
+    threshold on ``|y|``; per-channel state: int64 ``best`` (row of the
+    largest ``|y|`` of the open excursion, -1 when none), float32 ``bestv``
+    (that value) and int64 ``below`` (rows below threshold since). Rows are
+    processed from ``row_start`` as the scalar loop of
+    :func:`motorsign.spontaneous.kernels.detect_excursions_nb` does; the
+    scan stops after the first row where an excursion ends (``below``
+    reaches ``dead``) and returns the next row to process, or ``row_stop``.
+    The caller then emits the lanes with ``best >= 0`` and
+    ``below >= dead`` and closes them (``best = -1``).
+    """
+    sig = types.intp(y, lane0, row_start, row_stop, thr, dead, best, bestv, below)
+
+    def codegen(context, builder, signature, args):
+        tys = signature.args
+        ya = context.make_array(tys[0])(context, builder, value=args[0])
+        lane, r0, r1, dead_v = args[1], args[2], args[3], args[5]
+        intp = context.get_value_type(types.intp)
+        y_row = builder.sdiv(builder.extract_value(ya.strides, 0), ir.Constant(intp, 4))
+        t = builder.load(_lane_ptr(context, builder, tys[4], args[4], lane, _VEC), align=4)
+        ptrs = [_lane_ptr(context, builder, tys[k], args[k], lane, vt)
+                for k, vt in ((6, _VEC_I), (7, _VEC), (8, _VEC_I))]
+        slots = [cgutils.alloca_once_value(builder, builder.load(p, align=4)) for p in ptrs]
+        best_s, bestv_s, below_s = slots
+        row = cgutils.alloca_once_value(builder, r0)
+        r0_vec = _splat_int(builder, r0)
+        last_s = cgutils.alloca_once_value(
+            builder, builder.sub(builder.sub(r0_vec, ir.Constant(_VEC_I, [1] * LANES)),
+                                 builder.load(below_s)))
+        dead_vec = _splat_int(builder, dead_v)
+        minus1 = ir.Constant(_VEC_I, [-1] * LANES)
+        fabs = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_VEC, [_VEC]),
+                                              "llvm.fabs.v8f32")
+        mask_ty = ir.IntType(LANES)
+
+        def lanes_abs(i):
+            v = builder.load(builder.bitcast(
+                builder.gep(ya.data, [builder.add(builder.mul(i, y_row), lane)]),
+                _VEC.as_pointer()), align=4)
+            return builder.call(fabs, [v])
+
+        def any_lane(mask):
+            return builder.icmp_unsigned("!=", builder.bitcast(mask, mask_ty),
+                                         ir.Constant(mask_ty, 0))
+
+        head = builder.append_basic_block("scan.head")
+        check = builder.append_basic_block("scan.check")
+        idle = builder.append_basic_block("scan.idle")
+        skip = builder.append_basic_block("scan.skip")
+        body = builder.append_basic_block("scan.body")
+        done = builder.append_basic_block("scan.done")
+        builder.branch(head)
+        builder.position_at_end(head)
+        i = builder.load(row)
+        builder.cbranch(builder.icmp_signed("<", i, r1), check, done)
+        # no excursion open on any lane: rows with nothing above threshold are skipped
+        # in a short loop that carries nothing from row to row
+        builder.position_at_end(check)
+        builder.cbranch(any_lane(builder.icmp_signed(">", builder.load(best_s), minus1)),
+                        body, idle)
+        builder.position_at_end(idle)
+        builder.cbranch(any_lane(builder.fcmp_ordered(">=", lanes_abs(i), t)), body, skip)
+        builder.position_at_end(skip)
+        builder.store(builder.add(i, ir.Constant(intp, 1)), row)
+        builder.branch(head)
+        builder.position_at_end(body)
+        a = lanes_abs(i)
+        best = builder.load(best_s)
+        bestv = builder.load(bestv_s)
+        i_vec = _splat_int(builder, i)
+        above = builder.fcmp_ordered(">=", a, t)
+        active = builder.icmp_signed(">", best, minus1)
+        # a new excursion, or a larger sample of the open one
+        upd = builder.and_(above, builder.or_(builder.not_(active),
+                                              builder.fcmp_ordered(">", a, bestv)))
+        builder.store(builder.select(upd, i_vec, best), best_s)
+        builder.store(builder.select(upd, a, bestv), bestv_s)
+        # rows below threshold since the last supra-threshold row of an open
+        # excursion: i - last (no counter carried from row to row)
+        last = builder.select(above, i_vec, builder.load(last_s))
+        builder.store(last, last_s)
+        new_below = builder.sub(i_vec, last)
+        ended = builder.and_(builder.and_(builder.not_(above), active),
+                             builder.icmp_signed(">=", new_below, dead_vec))
+        nxt = builder.add(i, ir.Constant(intp, 1))
+        builder.store(nxt, row)
+        builder.cbranch(any_lane(ended), done, head)
+        builder.position_at_end(done)
+        end_row = builder.load(row)
+        e_vec = _splat_int(builder, end_row)
+        builder.store(builder.sub(builder.sub(e_vec, ir.Constant(_VEC_I, [1] * LANES)),
+                                  builder.load(last_s)), below_s)
+        for p, s in zip(ptrs, slots):
+            builder.store(builder.load(s), p, align=4)
+        return end_row
+
+    return sig, codegen
+
+
+def _splat_int(builder: ir.IRBuilder, scalar: ir.Value) -> ir.Value:
+    if scalar.type != _I64:
+        scalar = builder.sext(scalar, _I64)
+    vec = ir.Constant(_VEC_I, ir.Undefined)
+    for k in range(LANES):
+        vec = builder.insert_element(vec, scalar, ir.Constant(_I32, k))
+    return vec

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from motorsign.signal.simd import LANES, excursion_scan_lanes8
+
 __all__ = ["detect_excursions_nb"]
 
 
@@ -31,6 +33,10 @@ def detect_excursions_nb(y, thr, core_start, core_stop, dead):  # pragma: no cov
         Peak sample index in ``y``.
     ch : int64 array
         Channel of each peak.
+
+    Peaks come channel by channel (groups of 8 channels run as vector code,
+    :func:`motorsign.signal.simd.excursion_scan_lanes8`), each channel's in
+    time order.
     """
     n, c = y.shape
     # an excursion needs one sample above and `dead` below: this bounds the count
@@ -45,27 +51,49 @@ def detect_excursions_nb(y, thr, core_start, core_stop, dead):  # pragma: no cov
     best = np.full(c, -1, np.int64)
     bestv = np.zeros(c, np.float32)
     below = np.zeros(c, np.int64)
-    for i in range(n):
-        for j in range(c):
-            a = abs(y[i, j])
-            if a >= t[j]:
-                if best[j] < 0 or a > bestv[j]:
-                    best[j] = i
-                    bestv[j] = a
-                below[j] = 0
-            elif best[j] >= 0:
-                below[j] += 1
-                if below[j] >= dead:
-                    b = best[j]
+    lanes = c - c % LANES if y.strides[1] == 4 else 0
+    # groups of 8 channels: vector scan until an excursion ends, then emit it here
+    for g in range(0, lanes, LANES):
+        r = 0
+        while r < n:
+            r = excursion_scan_lanes8(y, g, r, n, t, dead, best, bestv, below)
+            for j in range(g, g + LANES):
+                b = best[j]
+                if b >= 0 and below[j] >= dead:
                     best[j] = -1
                     if core_start <= b < core_stop:
                         idx[m] = b
                         chs[m] = j
                         m += 1
-    for j in range(c):
-        b = best[j]
-        if b >= 0 and core_start <= b < core_stop:
-            idx[m] = b
-            chs[m] = j
-            m += 1
+        for j in range(g, g + LANES):
+            b = best[j]
+            if b >= 0 and core_start <= b < core_stop:
+                idx[m] = b
+                chs[m] = j
+                m += 1
+    # the other channels, scalar
+    if lanes < c:
+        for i in range(n):
+            for j in range(lanes, c):
+                a = abs(y[i, j])
+                if a >= t[j]:
+                    if best[j] < 0 or a > bestv[j]:
+                        best[j] = i
+                        bestv[j] = a
+                    below[j] = 0
+                elif best[j] >= 0:
+                    below[j] += 1
+                    if below[j] >= dead:
+                        b = best[j]
+                        best[j] = -1
+                        if core_start <= b < core_stop:
+                            idx[m] = b
+                            chs[m] = j
+                            m += 1
+        for j in range(lanes, c):
+            b = best[j]
+            if b >= 0 and core_start <= b < core_stop:
+                idx[m] = b
+                chs[m] = j
+                m += 1
     return idx[:m], chs[:m]
