@@ -157,9 +157,6 @@ class _Context:
         self.wide = max(1, int(round(p.peak_search_wide_ms * fs / 1000)))
         self.neg_win = max(1, int(round(p.psw_neg_window_ms * fs / 1000)))
         self.bl_gap = max(1, int(round(p.baseline_gap_ms * fs / 1000)))
-        self.tail_a = int(round(p.psw_tail_start_ms * fs / 1000))
-        self.tail_b = int(round(p.psw_tail_end_ms * fs / 1000))
-        self.tail_w = max(1, int(round(p.psw_tail_smooth_ms * fs / 1000)))
 
     def _setup_mains(self, lp: float, n_jobs: int) -> dict:
         """Measure mains hum; put its notches before the low-pass when it matters.
@@ -246,8 +243,7 @@ class _Context:
         cand, ch = detect_excursions_nb(y, thr, lo_det, hi_det, self.dead)
         feat = measure_nb(f, y, cand, ch, noise_y, self.fs, self.search, self.pre, self.post,
                           self.quiet, p.level_k_noise, p.level_fraction, p.turn_k_noise,
-                          p.turn_fraction, self.tail_a, self.tail_b, self.tail_w,
-                          self.bl_n, self.bl_gap, self.neg_win, self.wide,
+                          p.turn_fraction, self.bl_n, self.bl_gap, self.neg_win, self.wide,
                           p.peak_search_wide_margin)
         pk = feat[:, 0].astype(np.int64) if feat.shape[0] else np.zeros(0, np.int64)
         snips = snippets_nb(y, pk, ch, self.sn_pre, self.sn_post, self.sn_step)

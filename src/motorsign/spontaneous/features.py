@@ -30,10 +30,8 @@ discharge. Rules (all levels in :class:`~motorsign.spontaneous.params.DetectPara
 * **area**: integral of the absolute signal between onset and end (µV·ms).
 * **half width**: width of the main peak at half its height (PSWs fall
   slowly, fibrillation spikes are sharp).
-* **tail**: the lowest 1-ms moving mean between ``psw_tail_start_ms`` and
-  ``psw_tail_end_ms`` after the peak (the slow negative phase of a PSW),
-  and the lowest sample within ``psw_neg_window_ms`` after the peak (the
-  sharp negative phase of a spike or MUP).
+* **post minimum**: the lowest sample within ``psw_neg_window_ms`` after
+  the peak (the sharp negative phase of a spike or MUP, which a PSW lacks).
 """
 
 from __future__ import annotations
@@ -65,11 +63,9 @@ FEATURE_NAMES = (
     "noise_uv",  # 15
     "pos_first_idx_ms",  # 16 time of the max relative to the peak
     "neg_first_idx_ms",  # 17 time of the min relative to the peak
-    "tail_min_uv",  # 18 lowest 1-ms mean in the tail window after the peak
-    "tail_min_ms",  # 19 its time after the peak
-    "post_min_uv",  # 20 lowest sample within psw_neg_window_ms after the peak
-    "half_width_ms",  # 21 width of the main peak at half its height
-    "det_peak_uv",  # 22 absolute detection-band value at the detection peak
+    "post_min_uv",  # 18 lowest sample within psw_neg_window_ms after the peak
+    "half_width_ms",  # 19 width of the main peak at half its height
+    "det_peak_uv",  # 20 absolute detection-band value at the detection peak
 )
 
 
@@ -120,8 +116,8 @@ def _median_into(f, b0, b1, j, buf):  # pragma: no cover - compiled
 
 @numba.njit(nogil=True, cache=True)
 def measure_nb(f, y, cand_idx, cand_ch, noise, fs, search, pre, post, quiet,
-               level_k, level_frac, turn_k, turn_frac, tail_a, tail_b, tail_w, bl_n,
-               bl_gap, neg_win, wide, wide_margin):  # pragma: no cover - compiled
+               level_k, level_frac, turn_k, turn_frac, bl_n, bl_gap, neg_win, wide,
+               wide_margin):  # pragma: no cover - compiled
     """Measure the candidates ``(cand_idx, cand_ch)``.
 
     ``y`` (n, c) is the detection band, ``f`` (n, c) the wide band the
@@ -132,7 +128,7 @@ def measure_nb(f, y, cand_idx, cand_ch, noise, fs, search, pre, post, quiet,
     """
     n = f.shape[0]
     m = cand_idx.shape[0]
-    out = np.full((m, 23), np.nan)
+    out = np.full((m, len(FEATURE_NAMES)), np.nan)
     ms = 1000.0 / fs
     blbuf = np.empty(max(2, bl_n), np.float64)
     for k in range(m):
@@ -236,37 +232,20 @@ def measure_nb(f, y, cand_idx, cand_ch, noise, fs, search, pre, post, quiet,
                 if (f[i, j] - bl) > highest:
                     highest = (f[i, j] - bl)
                     r0 = i
-        # 6. tail after the peak (PSW slow negative phase): lowest moving mean
-        ta = min(n, p + tail_a)
-        tb = min(n, p + tail_b)
-        tmin = 0.0
-        tmin_i = p
+        # 6. lowest sample just after the peak (a spike's or MUP's negative phase)
         pmin = 0.0
         for i in range(p + 1, min(n, p + neg_win + 1)):
             if (f[i, j] - bl) < pmin:
                 pmin = (f[i, j] - bl)
-        if tb - ta > tail_w:
-            acc = 0.0
-            for i in range(ta, ta + tail_w):
-                acc += (f[i, j] - bl)
-            tmin = acc / tail_w
-            tmin_i = ta + tail_w // 2
-            for i in range(ta + tail_w, tb):
-                acc += (f[i, j] - bl) - (f[i - tail_w, j] - bl)
-                if acc / tail_w < tmin:
-                    tmin = acc / tail_w
-                    tmin_i = i - tail_w // 2
         hl = p
         while hl > 0 and (f[hl - 1, j] - bl) * pk >= 0.5 * pk * pk:
             hl -= 1
         hr = p
         while hr < n - 1 and (f[hr + 1, j] - bl) * pk >= 0.5 * pk * pk:
             hr += 1
-        out[k, 21] = (hr - hl + 1) * ms
-        out[k, 22] = yv if yv >= 0 else -yv
-        out[k, 18] = tmin
-        out[k, 19] = (tmin_i - p) * ms
-        out[k, 20] = pmin
+        out[k, 18] = pmin
+        out[k, 19] = (hr - hl + 1) * ms
+        out[k, 20] = yv if yv >= 0 else -yv
         out[k, 0] = p
         out[k, 1] = amp
         out[k, 2] = (end - onset + 1) * ms

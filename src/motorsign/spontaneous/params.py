@@ -197,10 +197,6 @@ class DetectParams:
     fib_min_rate_hz : float
         Slowest regular fibrillation train (fasciculating units fire more
         slowly than this, and irregularly).
-    psw_tail_start_ms, psw_tail_end_ms : float
-        Window after the peak searched for the slow negative phase of a PSW.
-    psw_tail_smooth_ms : float
-        Moving-mean length used to find that phase.
     psw_min_half_width_ms : float
         PSW: the positive peak is wide at half height (sharp rise, slow
         exponential fall) ...
@@ -339,9 +335,6 @@ class DetectParams:
     spike_mup_min_uv: float = 150.0
     fib_max_uv: float = 350.0
     fib_min_rate_hz: float = 0.3
-    psw_tail_start_ms: float = 1.5
-    psw_tail_end_ms: float = 25.0
-    psw_tail_smooth_ms: float = 1.0
     psw_min_half_width_ms: float = 0.65
     psw_max_neg_ratio: float = 0.6
     psw_neg_window_ms: float = 3.0
