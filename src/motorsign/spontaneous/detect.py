@@ -118,8 +118,8 @@ class _ChunkOut:
         # worker thread; the whole-chunk arrays are then dropped
         order = np.argsort(self.chans, kind="stable")
         cuts = np.searchsorted(self.chans[order], np.arange(self.noise.size + 1))
-        self.by_channel = [(self.feat[k], self.snips[k], self.peaks[k])
-                           for k in (order[cuts[j]:cuts[j + 1]] for j in range(self.noise.size))]
+        feat, snips, peaks = self.feat[order], self.snips[order], self.peaks[order]
+        self.by_channel = [(feat[a:b], snips[a:b], peaks[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
         self.feat = self.snips = self.peaks = None
 
 
