@@ -18,9 +18,9 @@ import numba
 import numpy as np
 
 from motorsign.errors import ConfigError
-from motorsign.signal.simd import LANES, biquad_lanes8
+from motorsign.signal.simd import LANES, biquad_lanes8, sos_pair_lanes8
 
-__all__ = ["design_bandpass", "design_sos", "sosfiltfilt_nb", "bandpass"]
+__all__ = ["design_bandpass", "design_sos", "sosfiltfilt_nb", "lowpass_highpass_nb", "bandpass"]
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +220,85 @@ def sosfiltfilt_nb(x, sos, out):  # pragma: no cover - compiled
         return
     _pass(x, sos, out, False)
     _pass(out, sos, out, True)
+
+
+@numba.njit(nogil=True, cache=True)
+def _first_row(x, row):  # pragma: no cover - compiled
+    out = np.zeros(x.shape[1], np.float32)
+    for j in range(x.shape[1]):
+        v = x[row, j]
+        out[j] = v if v == v else np.float32(0.0)
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _pair_sweeps(x, f, y, lp, hp, hplp):  # pragma: no cover - compiled
+    # forward: f <- LP(x) and y <- HP(LP(x)) in one sweep; backward: f <- LP(f) and
+    # y <- LP(HP(y)) in one sweep. Lanes: all channels, c a multiple of LANES.
+    n, c = x.shape
+    none = np.zeros(c, np.float32)
+    x0 = _first_row(x, 0)
+    for g in range(0, c, LANES):
+        sos_pair_lanes8(x, f, lp, x0, 1, x, y, hp, none, 1, g, True, False)
+    f0 = _first_row(f, n - 1)
+    y0 = _first_row(y, n - 1)
+    for g in range(0, c, LANES):
+        sos_pair_lanes8(f, f, lp, f0, 1, y, y, hplp, y0, 2, g, False, True)
+
+
+@numba.njit(nogil=True, cache=True)
+def lowpass_highpass_nb(x, sos_lp, sos_hp, f, y):  # pragma: no cover - compiled
+    """Zero-phase low-pass ``f`` of ``x`` and zero-phase high-pass ``y`` of ``f``.
+
+    ``x``, ``f``, ``y``: float32 (n, c); ``sos_lp``, ``sos_hp``: sections.
+    The result is that of ``sosfiltfilt_nb(x, sos_lp, f)`` then
+    ``sosfiltfilt_nb(f, sos_hp, y)`` (to float32 rounding, away from the
+    start-up transients at the ends). With one section each (the
+    detector's order-2 band), the four passes run as two sweeps over the
+    rows, forward and backward (the filters are linear and time-invariant,
+    so the high-pass may follow the forward low-pass before the backward
+    one), the channels in 8-lane vectors
+    (:func:`motorsign.signal.simd.sos_pair_lanes8`; channels beyond a
+    multiple of 8 are padded to a vector, so every channel gets the same
+    arithmetic). Other section counts run as the two separate zero-phase
+    filters. Each sweep subtracts the first sample of its inputs; NaNs are
+    read as 0.
+    """
+    n, c = x.shape
+    if n == 0:
+        return
+    stop = c - c % LANES  # channels in whole vectors; the rest are padded to one
+    rows = x.strides[1] == 4 and f.strides[1] == 4 and y.strides[1] == 4
+    if sos_lp.shape[0] != 1 or sos_hp.shape[0] != 1 or (stop and not rows):
+        sosfiltfilt_nb(x, sos_lp, f)
+        sosfiltfilt_nb(f, sos_hp, y)
+        return
+    lp = np.empty((1, 6), np.float32)
+    hp = np.empty((1, 6), np.float32)
+    hplp = np.empty((2, 6), np.float32)
+    for q in range(6):
+        lp[0, q] = np.float32(sos_lp[0, q])
+        hp[0, q] = np.float32(sos_hp[0, q])
+        hplp[0, q] = hp[0, q]
+        hplp[1, q] = lp[0, q]
+    if stop == c:
+        _pair_sweeps(x, f, y, lp, hp, hplp)
+        return
+    if stop:
+        _pair_sweeps(x[:, :stop], f[:, :stop], y[:, :stop], lp, hp, hplp)
+    # the last c % 8 channels, padded to one vector
+    k = c - stop
+    xp = np.zeros((n, LANES), np.float32)
+    for i in range(n):
+        for j in range(k):
+            xp[i, j] = x[i, stop + j]
+    fp = np.empty_like(xp)
+    yp = np.empty_like(xp)
+    _pair_sweeps(xp, fp, yp, lp, hp, hplp)
+    for i in range(n):
+        for j in range(k):
+            f[i, stop + j] = fp[i, j]
+            y[i, stop + j] = yp[i, j]
 
 
 def bandpass(x: np.ndarray, fs: float, low_hz: float, high_hz: float, order: int = 2,

@@ -5,10 +5,58 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["MAD_TO_SIGMA", "block_mad_nb", "nanmedian_cols_nb", "robust_noise"]
+__all__ = ["MAD_TO_SIGMA", "block_mad_nb", "median_inplace_nb", "nanmedian_cols_nb", "robust_noise"]
 
 #: Factor from the median absolute value of zero-mean Gaussian noise to its SD.
 MAD_TO_SIGMA = 1.0 / 0.6744897501960817
+
+
+@numba.njit(nogil=True, cache=True)
+def _select_nb(buf, k, lo, hi):  # pragma: no cover - compiled
+    """Move the ``k``-th smallest of ``buf[lo:hi + 1]`` to ``buf[k]`` (Hoare quickselect,
+    median-of-three pivot); smaller values end before it, larger after."""
+    while hi > lo:
+        mid = (lo + hi) // 2
+        # median of three to buf[mid], then used as pivot
+        if buf[mid] < buf[lo]:
+            buf[mid], buf[lo] = buf[lo], buf[mid]
+        if buf[hi] < buf[lo]:
+            buf[hi], buf[lo] = buf[lo], buf[hi]
+        if buf[hi] < buf[mid]:
+            buf[hi], buf[mid] = buf[mid], buf[hi]
+        pivot = buf[mid]
+        i = lo
+        j = hi
+        while i <= j:
+            while buf[i] < pivot:
+                i += 1
+            while buf[j] > pivot:
+                j -= 1
+            if i <= j:
+                buf[i], buf[j] = buf[j], buf[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            return
+
+
+@numba.njit(nogil=True, cache=True)
+def median_inplace_nb(buf, k):  # pragma: no cover - compiled
+    """Median of ``buf[:k]`` (no NaNs), reordering it; the value :func:`numpy.median` gives."""
+    half = k // 2
+    _select_nb(buf, half, 0, k - 1)
+    upper = buf[half]
+    if k % 2:
+        return upper
+    lower = buf[0]
+    for i in range(1, half):
+        if buf[i] > lower:
+            lower = buf[i]
+    return (lower + upper) / 2
 
 
 @numba.njit(nogil=True, cache=True)
@@ -41,7 +89,7 @@ def block_mad_nb(y, start, stop, block, max_points):  # pragma: no cover - compi
                     buf[cnt] = abs(v)
                     cnt += 1
             if cnt > 0:
-                res[b, j] = np.median(buf[:cnt]) * 1.4826022185056018
+                res[b, j] = median_inplace_nb(buf, cnt) * 1.4826022185056018
     return res
 
 

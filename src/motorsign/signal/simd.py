@@ -34,7 +34,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["LANES", "biquad_lanes8", "excursion_scan_lanes8", "window_sums_lanes8"]
+__all__ = ["LANES", "biquad_lanes8", "excursion_scan_lanes8", "sos_pair_lanes8", "window_sums_lanes8"]
 
 #: Channels per vector (``<8 x float>``: one AVX register, two SSE registers).
 LANES = 8
@@ -337,3 +337,102 @@ def _splat_int(builder: ir.IRBuilder, scalar: ir.Value) -> ir.Value:
     for k in range(LANES):
         vec = builder.insert_element(vec, scalar, ir.Constant(_I32, k))
     return vec
+
+
+@intrinsic
+def sos_pair_lanes8(typingctx, src_a, out_a, co_a, x0_a, n_a, src_b, out_b, co_b, x0_b, n_b,
+                    lane0, linked, backward):
+    """Two cascades of second-order sections in one sweep over the rows, 8 lanes.
+
+    Compiled signature (inside njit code)::
+
+        sos_pair_lanes8(src_a, out_a, co_a, x0_a, n_a, src_b, out_b, co_b, x0_b, n_b,
+                        lane0, linked, backward) -> None
+
+    Cascade A filters ``src_a`` into ``out_a`` through the first ``n_a``
+    sections of ``co_a`` (float32 (>= n_a, 6), rows ``b0 b1 b2 a0 a1 a2``);
+    cascade B filters ``src_b`` into ``out_b`` through ``n_b`` sections of
+    ``co_b``, or, when ``linked``, cascade A's output of the same row
+    (``src_b`` and ``x0_b`` are then not read). ``n_a``, ``n_b`` (1 or 2)
+    and ``linked`` must be literals. Each cascade's input has ``x0``
+    subtracted and NaN read as 0; the states start at rest. ``out_a`` may be
+    ``src_a`` and ``out_b`` ``src_b``. Sections use fused multiply-adds, so
+    the recursion costs two FMA latencies per row::
+
+        yo = b0*y + z1;  z1 = (b1*y + z2) - a1*yo;  z2 = b2*y - a2*yo
+
+    The two cascades are independent recursions in the same loop, so they
+    overlap in time.
+    """
+    if not (isinstance(n_a, types.IntegerLiteral) and isinstance(n_b, types.IntegerLiteral)
+            and isinstance(linked, types.BooleanLiteral)):
+        return None  # numba then retries with the literal types
+    count_a, count_b = int(n_a.literal_value), int(n_b.literal_value)
+    linked_flag = bool(linked.literal_value)
+    sig = types.void(src_a, out_a, co_a, x0_a, n_a, src_b, out_b, co_b, x0_b, n_b, lane0,
+                     linked, backward)
+
+    def codegen(context, builder, signature, args):
+        tys = signature.args
+        intp = context.get_value_type(types.intp)
+        four = ir.Constant(intp, 4)
+        lane, bwd = args[10], args[12]
+        sa, oa, ca, xa = (context.make_array(tys[k])(context, builder, value=args[k])
+                          for k in range(4))
+        sb, ob, cb, xb = (context.make_array(tys[k])(context, builder, value=args[k])
+                          for k in range(5, 9))
+        n = builder.extract_value(oa.shape, 0)
+        fma = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(_VEC, [_VEC, _VEC, _VEC]), "llvm.fma.v8f32")
+        vptr = _VEC.as_pointer()
+        zero = ir.Constant(_VEC, [0.0] * LANES)
+
+        def row_stride(ary):
+            return builder.sdiv(builder.extract_value(ary.strides, 0), four)
+
+        def sections(co, count):
+            out = []
+            for s in range(count):
+                def coef(q, s=s):
+                    return _splat(builder, builder.load(
+                        builder.gep(co.data, [ir.Constant(intp, 6 * s + q)])))
+
+                out.append((coef(0), coef(1), coef(2), builder.fsub(zero, coef(4)),
+                            builder.fsub(zero, coef(5)),
+                            cgutils.alloca_once_value(builder, zero),
+                            cgutils.alloca_once_value(builder, zero)))
+            return out
+
+        def cascade(y, secs):
+            for b0, b1, b2, na1, na2, z1, z2 in secs:
+                yo = builder.call(fma, [b0, y, builder.load(z1)])
+                nz1 = builder.call(fma, [na1, yo, builder.call(fma, [b1, y, builder.load(z2)])])
+                nz2 = builder.call(fma, [na2, yo, builder.fmul(b2, y)])
+                builder.store(nz1, z1)
+                builder.store(nz2, z2)
+                y = yo
+            return y
+
+        def at(ary, stride, row):
+            return builder.bitcast(
+                builder.gep(ary.data, [builder.add(builder.mul(row, stride), lane)]), vptr)
+
+        def load_input(ary, stride, row, x0v):
+            v = builder.load(at(ary, stride, row), align=4)
+            return builder.select(builder.fcmp_unordered("uno", v, v), zero, builder.fsub(v, x0v))
+
+        secs_a = sections(ca, count_a)
+        secs_b = sections(cb, count_b)
+        x0a = builder.load(builder.bitcast(builder.gep(xa.data, [lane]), vptr), align=4)
+        x0b = builder.load(builder.bitcast(builder.gep(xb.data, [lane]), vptr), align=4)
+        s_a, o_a, s_b, o_b = row_stride(sa), row_stride(oa), row_stride(sb), row_stride(ob)
+        last = builder.sub(n, ir.Constant(intp, 1))
+        with cgutils.for_range(builder, n) as loop:
+            row = builder.select(bwd, builder.sub(last, loop.index), loop.index)
+            ya = cascade(load_input(sa, s_a, row, x0a), secs_a)
+            builder.store(ya, at(oa, o_a, row), align=4)
+            yb = ya if linked_flag else load_input(sb, s_b, row, x0b)
+            builder.store(cascade(yb, secs_b), at(ob, o_b, row), align=4)
+        return context.get_dummy_value()
+
+    return sig, codegen

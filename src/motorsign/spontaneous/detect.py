@@ -29,7 +29,7 @@ import numba
 import numpy as np
 
 from motorsign.errors import ConfigError, InputError
-from motorsign.signal.filters import design_sos, sosfiltfilt_nb
+from motorsign.signal.filters import design_sos, lowpass_highpass_nb
 from motorsign.signal.mains import (
     design_notches,
     estimate_mains,
@@ -229,9 +229,8 @@ class _Context:
             raw = np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
         # wide band (low-pass only) for measuring, then the detection band from it
         f = np.empty_like(raw)
-        sosfiltfilt_nb(raw, self.sos_lp, f)
         y = np.empty_like(raw)
-        sosfiltfilt_nb(f, self.sos_hp, y)
+        lowpass_highpass_nb(raw, self.sos_lp, self.sos_hp, f, y)
         cs, ce = start - a, stop - a
         noise_y = nanmedian_cols_nb(block_mad_nb(y, cs, ce, self.block, 128))
         thr = p.threshold_k * noise_y
