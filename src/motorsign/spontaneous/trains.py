@@ -21,6 +21,16 @@ __all__ = ["cluster_shapes_nb", "TrainStats", "train_stats", "train_stats_by_sou
            "source_stats_nb", "cluster_channel"]
 
 
+@numba.njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+def _dot(a, b):  # pragma: no cover - compiled
+    """Dot product of two equal-length vectors; the sum may be reordered (vector
+    instructions), which changes it by rounding only."""
+    s = 0.0
+    for t in range(a.shape[0]):
+        s += a[t] * b[t]
+    return s
+
+
 @numba.njit(nogil=True, cache=True)
 def cluster_shapes_nb(snips, amps, noise, order, min_corr, floor_corr, max_ratio,
                       max_templates):  # pragma: no cover - compiled
@@ -71,9 +81,7 @@ def cluster_shapes_nb(snips, amps, noise, order, min_corr, floor_corr, max_ratio
                 r = 1.0 / r
             if r > max_ratio:
                 continue
-            c = 0.0
-            for t in range(w):
-                c += v[t] * tnorm[q, t]
+            c = _dot(v, tnorm[q])
             if c > best:
                 best = c
                 bj = q
