@@ -106,7 +106,7 @@ class _ChunkOut:
     segment: int
     start: int
     peaks: np.ndarray  # global sample index (segment coordinates)
-    chans: np.ndarray
+    chans: np.ndarray  # sorted (detect_excursions_nb), each channel in time order
     feat: np.ndarray
     snips: np.ndarray
     stats: np.ndarray  # (n_windows, c, 5)
@@ -114,11 +114,10 @@ class _ChunkOut:
     by_channel: list = field(default_factory=list)
 
     def __post_init__(self):
-        # candidates split by channel (stable: detection order within one), in the
-        # worker thread; the whole-chunk arrays are then dropped
-        order = np.argsort(self.chans, kind="stable")
-        cuts = np.searchsorted(self.chans[order], np.arange(self.noise.size + 1))
-        feat, snips, peaks = self.feat[order], self.snips[order], self.peaks[order]
+        # candidates split by channel (they come sorted by channel, each in time
+        # order), in the worker thread; the whole-chunk arrays are then dropped
+        cuts = np.searchsorted(self.chans, np.arange(self.noise.size + 1))
+        feat, snips, peaks = self.feat, self.snips, self.peaks
         self.by_channel = [(feat[a:b], snips[a:b], peaks[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
         self.feat = self.snips = self.peaks = None
 

@@ -34,9 +34,8 @@ def detect_excursions_nb(y, thr, core_start, core_stop, dead):  # pragma: no cov
     ch : int64 array
         Channel of each peak.
 
-    Peaks come channel by channel (groups of 8 channels run as vector code,
-    :func:`motorsign.signal.simd.excursion_scan_lanes8`), each channel's in
-    time order.
+    Peaks are sorted by channel, each channel's in time order (groups of 8
+    channels run as vector code, :func:`motorsign.signal.simd.excursion_scan_lanes8`).
     """
     n, c = y.shape
     # an excursion needs one sample above and `dead` below: this bounds the count
@@ -96,4 +95,17 @@ def detect_excursions_nb(y, thr, core_start, core_stop, dead):  # pragma: no cov
                 idx[m] = b
                 chs[m] = j
                 m += 1
-    return idx[:m], chs[:m]
+    # by channel, each channel's peaks in time order (a stable counting sort)
+    start = np.zeros(c + 1, np.int64)
+    for k in range(m):
+        start[chs[k] + 1] += 1
+    for j in range(c):
+        start[j + 1] += start[j]
+    out_idx = np.empty(m, np.int64)
+    out_ch = np.empty(m, np.int64)
+    for k in range(m):
+        q = start[chs[k]]
+        out_idx[q] = idx[k]
+        out_ch[q] = chs[k]
+        start[chs[k]] = q + 1
+    return out_idx, out_ch
