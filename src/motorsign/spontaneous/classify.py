@@ -73,6 +73,9 @@ KINDS = (
 
 _F = {name: i for i, name in enumerate(FEATURE_NAMES)}
 _MUPLIKE = "mup_like"
+#: Kind names by internal code (the rules work on small integers, not strings).
+_NAMES = np.asarray(KINDS + (_MUPLIKE,), dtype=object)
+(_FIB, _PSW, _FASC, _MUP, _EP, _CRD, _ART, _UNCL, _MUPL) = range(len(_NAMES))
 
 
 def morphology_class(feat: np.ndarray, p) -> np.ndarray:
@@ -89,8 +92,12 @@ def morphology_class(feat: np.ndarray, p) -> np.ndarray:
     -------
     ndarray of object (kind names)
     """
+    return _NAMES[_morphology_codes(feat, p)]
+
+
+def _morphology_codes(feat: np.ndarray, p) -> np.ndarray:
     m = feat.shape[0]
-    out = np.full(m, "unclassified", dtype=object)
+    out = np.full(m, _UNCL, np.int8)
     if m == 0:
         return out
     amp = feat[:, _F["amplitude_uv"]]
@@ -105,13 +112,13 @@ def morphology_class(feat: np.ndarray, p) -> np.ndarray:
     mup = ((amp >= p.mup_min_uv) & (dur >= p.mup_min_duration_ms) & (dur <= p.mup_max_duration_ms)
            & (~spike | (amp >= p.spike_mup_min_uv)))
     ep = (init < 0) & (psign < 0) & (hw <= p.endplate_max_half_width_ms) & (amp <= p.endplate_max_uv) & ~mup
-    out[ep] = "end_plate"
+    out[ep] = _EP
     fib = (init > 0) & sharp_fib & (amp <= p.fib_max_uv) & ~mup
-    out[fib] = "fibrillation"
-    out[mup] = _MUPLIKE
+    out[fib] = _FIB
+    out[mup] = _MUPL
     psw = (psign > 0) & (hw >= p.psw_min_half_width_ms) & (post_neg <= p.psw_max_neg_ratio * pos)
-    out[psw] = "positive_sharp_wave"
-    out[amp >= p.artifact_min_uv] = "artifact"
+    out[psw] = _PSW
+    out[amp >= p.artifact_min_uv] = _ART
     return out
 
 
@@ -138,10 +145,10 @@ def classify_channel(feat: np.ndarray, labels: np.ndarray, times_s: np.ndarray,
     confidence : ndarray of float
     """
     m = feat.shape[0]
-    kinds = morphology_class(feat, p)
+    kinds = _morphology_codes(feat, p)
     conf = np.zeros(m)
     if m == 0:
-        return kinds, conf
+        return _NAMES[kinds], conf
     amp = feat[:, _F["amplitude_uv"]]
     noise = feat[:, _F["noise_uv"]]
     phases = feat[:, _F["phases"]]
@@ -180,34 +187,34 @@ def classify_channel(feat: np.ndarray, labels: np.ndarray, times_s: np.ndarray,
         slow_or_irregular = ~(regular & (rate > p.fasc_max_rate_hz))
     out = kinds.copy()
     rest = ~in_activity & ~in_artifact
-    mup = kinds == _MUPLIKE
+    mup = kinds == _MUPL
     # MUP-like at rest: CRD, voluntary unit, or fasciculation
     sel = rest & mup & crd
-    out[sel] = "complex_repetitive"
+    out[sel] = _CRD
     conf[sel] = np.minimum(1.0, conf[sel] + 0.2)
     hw = feat[:, _F["half_width_ms"]]
     init = feat[:, _F["initial_sign"]]
     fib_train = rest & mup & ~crd & regular & (amp <= p.fib_max_uv) & (
         hw <= p.fib_max_half_width_ms) & (init > 0) & (rate >= p.fib_min_rate_hz)
-    out[fib_train] = "fibrillation"
+    out[fib_train] = _FIB
     conf[fib_train] = np.minimum(1.0, conf[fib_train] + 0.2)
     sel = rest & mup & ~crd & ~fib_train & regular & fast
-    out[sel] = "motor_unit_potential"
+    out[sel] = _MUP
     conf[sel] = np.minimum(1.0, conf[sel] + 0.1)
     sel = rest & mup & ~crd & ~fib_train & ~(regular & fast)
-    out[sel] = "fasciculation"
+    out[sel] = _FASC
     conf[sel & (n >= 2) & slow_or_irregular] += 0.2
     # fibrillation shape firing densely and irregularly: end-plate activity
-    fib = kinds == "fibrillation"
-    out[rest & fib & irregular & dense] = "end_plate"
-    fp = (fib | (kinds == "positive_sharp_wave")) & rest & regular
+    fib = kinds == _FIB
+    out[rest & fib & irregular & dense] = _EP
+    fp = (fib | (kinds == _PSW)) & rest & regular
     conf[fp] += 0.3
-    conf[rest & (kinds == "end_plate") & irregular] += 0.2
+    conf[rest & (kinds == _EP) & irregular] += 0.2
     # one source, one kind: majority vote among the shape-level kinds
-    votable = ("fibrillation", "positive_sharp_wave", "end_plate", "unclassified")
-    code = np.full(m, -1)
-    for c, k in enumerate(votable):
-        code[out == k] = c
+    votable = np.array([_FIB, _PSW, _EP, _UNCL], np.int8)
+    lookup = np.full(len(_NAMES), -1)
+    lookup[votable] = np.arange(votable.size)
+    code = lookup[out]
     vote = rest & (code >= 0) & (labels >= 0)
     if n_src > 0 and vote.any():
         nv = len(votable)
@@ -217,16 +224,16 @@ def classify_channel(feat: np.ndarray, labels: np.ndarray, times_s: np.ndarray,
         win = ((total >= p.train_min_n) & (top != nv - 1)
                & (counts[np.arange(n_src), top] >= p.source_vote_min_fraction * total))
         sel = vote & win[np.maximum(labels, 0)]
-        out[sel] = np.asarray(votable, dtype=object)[top[labels[sel]]]
+        out[sel] = votable[top[labels[sel]]]
     # an isolated small spike (no recurring source) is not called: noise
     # crossings look like small fibrillations or end-plate spikes
     lone = (rest & (n < p.train_min_n) & (snr < p.isolated_min_snr)
-            & np.isin(out, ("fibrillation", "positive_sharp_wave", "end_plate")))
-    out[lone] = "unclassified"
+            & np.isin(out, (_FIB, _PSW, _EP)))
+    out[lone] = _UNCL
     # activity and artifacts
     sel = in_activity & ~in_artifact
-    out[sel] = np.where(mup[sel], "motor_unit_potential", "unclassified")
+    out[sel] = np.where(mup[sel], _MUP, _UNCL)
     conf[sel] = np.where(mup[sel], 0.8, 0.3)
-    out[in_artifact] = "artifact"
+    out[in_artifact] = _ART
     conf[in_artifact] = 0.9
-    return out, np.minimum(conf, 1.0)
+    return _NAMES[out], np.minimum(conf, 1.0)
