@@ -57,7 +57,7 @@ import numpy as np
 
 from motorsign.spontaneous.features import FEATURE_NAMES
 
-__all__ = ["KINDS", "morphology_class", "classify_channel"]
+__all__ = ["KINDS", "KIND_NAMES", "morphology_class", "classify_channel", "classify_channel_codes"]
 
 #: Discharge kinds of the output contract.
 KINDS = (
@@ -73,8 +73,10 @@ KINDS = (
 
 _F = {name: i for i, name in enumerate(FEATURE_NAMES)}
 _MUPLIKE = "mup_like"
-#: Kind names by internal code (the rules work on small integers, not strings).
-_NAMES = np.asarray(KINDS + (_MUPLIKE,), dtype=object)
+#: Kind names by code (the rules work on small integers, not strings): the
+#: contract's :data:`KINDS`, then the internal ``"mup_like"``.
+KIND_NAMES = np.asarray(KINDS + (_MUPLIKE,), dtype=object)
+_NAMES = KIND_NAMES
 (_FIB, _PSW, _FASC, _MUP, _EP, _CRD, _ART, _UNCL, _MUPL) = range(len(_NAMES))
 
 
@@ -144,11 +146,20 @@ def classify_channel(feat: np.ndarray, labels: np.ndarray, times_s: np.ndarray,
     kinds : ndarray of object
     confidence : ndarray of float
     """
+    codes, conf = classify_channel_codes(feat, labels, times_s, in_activity, in_artifact, p,
+                                         source_stats)
+    return KIND_NAMES[codes], conf
+
+
+def classify_channel_codes(feat: np.ndarray, labels: np.ndarray, times_s: np.ndarray,
+                           in_activity: np.ndarray, in_artifact: np.ndarray, p,
+                           source_stats: dict) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`classify_channel`, the kinds as codes: indices into :data:`KIND_NAMES`."""
     m = feat.shape[0]
     kinds = _morphology_codes(feat, p)
     conf = np.zeros(m)
     if m == 0:
-        return _NAMES[kinds], conf
+        return kinds, conf
     amp = feat[:, _F["amplitude_uv"]]
     noise = feat[:, _F["noise_uv"]]
     phases = feat[:, _F["phases"]]
@@ -236,4 +247,4 @@ def classify_channel(feat: np.ndarray, labels: np.ndarray, times_s: np.ndarray,
     conf[sel] = np.where(mup[sel], 0.8, 0.3)
     out[in_artifact] = _ART
     conf[in_artifact] = 0.9
-    return _NAMES[out], np.minimum(conf, 1.0)
+    return out, np.minimum(conf, 1.0)

@@ -39,7 +39,7 @@ from motorsign.signal.mains import (
 )
 from motorsign.signal.noise import block_mad_nb, nanmedian_cols_nb
 from motorsign.signal.segmentation import segment_channel, window_stats_nb
-from motorsign.spontaneous.classify import KINDS, classify_channel
+from motorsign.spontaneous.classify import KIND_NAMES, KINDS, classify_channel_codes
 from motorsign.spontaneous.features import FEATURE_NAMES, measure_nb, snippets_nb
 from motorsign.spontaneous.grading import fib_psw_grade, grade_rule_text
 from motorsign.spontaneous.kernels import detect_excursions_nb
@@ -513,7 +513,7 @@ def detect_spontaneous(
             if idx_l.size:
                 members[lab] = idx_l
         stats_by_src = train_stats_by_source(times, labels)
-        kinds, conf = classify_channel(feat, labels, times, in_act, in_art, p, stats_by_src)
+        codes, conf = classify_channel_codes(feat, labels, times, in_act, in_art, p, stats_by_src)
 
         # trains: sources with enough rest discharges of one spontaneous kind
         train_ids = np.full(times.size, -1, np.int64)
@@ -522,8 +522,8 @@ def detect_spontaneous(
             if st.n < p.train_min_n:
                 continue
             sel = members[lab]
-            ks, cnt = np.unique(kinds[sel].astype(str), return_counts=True)
-            kind = str(ks[np.argmax(cnt)])
+            cnt = np.bincount(codes[sel], minlength=KIND_NAMES.size)
+            kind = min(KIND_NAMES[cnt == cnt.max()])  # ties: the first name alphabetically
             if kind in ("artifact", "unclassified"):
                 continue
             train_ids[sel] = train_counter
@@ -542,7 +542,7 @@ def detect_spontaneous(
         rows = {
             "channel": np.full(times.size, ci, dtype=np.int64),
             "time_s": times,
-            "kind": kinds,
+            "kind": KIND_NAMES[codes],
             "feat": np.ascontiguousarray(feat[:, _OUT_FEATURES]),
             "train_id": train_ids,
             "confidence": np.round(conf, 3),
@@ -559,7 +559,7 @@ def detect_spontaneous(
         for a, b in _complement(activity + artifact, seg_offsets):
             iv_rows.append({"channel": name, "start_s": a, "stop_s": b, "kind": "rest"})
 
-        counts, rates = _counts_rates(kinds, in_act, rest_s, total_s)
+        counts, rates = _counts_rates(codes, in_act, rest_s, total_s)
         n_reg = sum(1 for t in trains if t["kind"] in ("fibrillation", "positive_sharp_wave")
                     and t["regular"])
         grade = fib_psw_grade(counts["fibrillation"] + counts["positive_sharp_wave"], rest_s,
@@ -735,9 +735,16 @@ def _assemble(rows: list[dict], names: list[str]):
 
 def _counts_rates(kinds: np.ndarray, in_act: np.ndarray, rest_s: float,
                   total_s: float) -> tuple[dict, dict]:
-    """Counts per kind (rest kinds outside activity) and rates per minute."""
-    counts = {k: int(np.sum((kinds == k) & (~in_act | (kinds == "motor_unit_potential"))))
-              for k in KINDS}
+    """Counts per kind (rest kinds outside activity) and rates per minute.
+
+    ``kinds`` are names, or codes into :data:`~motorsign.spontaneous.classify.KIND_NAMES`.
+    """
+    if kinds.dtype == object:
+        code_of = {k: i for i, k in enumerate(KIND_NAMES)}
+        kinds = np.fromiter((code_of[k] for k in kinds), np.int64, kinds.size)
+    mup = KINDS.index("motor_unit_potential")
+    n = np.bincount(kinds[~in_act | (kinds == mup)], minlength=KIND_NAMES.size)
+    counts = {k: int(n[i]) for i, k in enumerate(KINDS)}
     rest_min = rest_s / 60.0
     rates = {}
     for k in KINDS:
