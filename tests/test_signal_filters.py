@@ -91,8 +91,12 @@ def test_vector_and_scalar_filter_paths_give_the_same_numbers():
     x = np.random.default_rng(0).standard_normal((3000, 21)).astype(np.float32) * 50
     x[100, 3] = np.nan
     x[200, 18] = np.nan
-    notch = np.vstack([design_sos(20000.0, 3000.0, "lowpass", 2), design_sos(20000.0, 100.0, "highpass", 4)])
-    for sos in (design_sos(20000.0, 3000.0, "lowpass", 2), design_sos(20000.0, 100.0, "highpass", 4), notch):
+    from motorsign.signal.mains import design_notches
+
+    band = np.vstack([design_sos(20000.0, 3000.0, "lowpass", 2), design_sos(20000.0, 100.0, "highpass", 4)])
+    notched = np.vstack([design_notches(20000.0, [50.0 * k for k in range(1, 9)], 4.0), band])  # 11 sections
+    for sos in (design_sos(20000.0, 3000.0, "lowpass", 2), design_sos(20000.0, 100.0, "highpass", 4), band,
+                notched):
         wide = np.empty_like(x)
         sosfiltfilt_nb(x, sos, wide)  # 16 vector lanes + 5 scalar
         for cols in ([0, 1, 2, 3, 4], list(range(8)), [18, 19, 20, 3, 4, 5, 6, 7]):

@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 from motorsign.errors import ConfigError
-from motorsign.signal.simd import LANES, biquad_lanes8, sos_pair_lanes8
+from motorsign.signal.simd import LANES, cascade_lanes8, sos_pair_lanes8
 
 __all__ = ["design_bandpass", "design_sos", "sosfiltfilt_nb", "lowpass_highpass_nb", "bandpass"]
 
@@ -162,30 +162,51 @@ def _pass_nb(src, sos, out, backward, sub_first, j0):  # pragma: no cover - comp
 
 
 @numba.njit(nogil=True, cache=True)
-def _sweep_lanes(src, out, sec, x0, stop, backward):  # pragma: no cover - compiled
-    # one section over lanes [0, stop) (a multiple of LANES), up to 4 vectors per row
+def _sweep_groups(src, out, co, s0, ns, x0, stop, backward):  # pragma: no cover - compiled
+    # sections s0 .. s0+ns-1 (ns = 1, 2 or 4) over lanes [0, stop), up to 4 vectors per row
     g = 0
-    while g + 4 * LANES <= stop:
-        biquad_lanes8(src, out, sec, x0, g, 4, backward)
-        g += 4 * LANES
-    while g + 2 * LANES <= stop:
-        biquad_lanes8(src, out, sec, x0, g, 2, backward)
-        g += 2 * LANES
-    while g + LANES <= stop:
-        biquad_lanes8(src, out, sec, x0, g, 1, backward)
-        g += LANES
+    if ns == 4:
+        while g + 2 * LANES <= stop:
+            cascade_lanes8(src, out, co, s0, 4, x0, g, 2, backward)
+            g += 2 * LANES
+        while g + LANES <= stop:
+            cascade_lanes8(src, out, co, s0, 4, x0, g, 1, backward)
+            g += LANES
+    elif ns == 2:
+        while g + 2 * LANES <= stop:
+            cascade_lanes8(src, out, co, s0, 2, x0, g, 2, backward)
+            g += 2 * LANES
+        while g + LANES <= stop:
+            cascade_lanes8(src, out, co, s0, 2, x0, g, 1, backward)
+            g += LANES
+    else:
+        while g + 4 * LANES <= stop:
+            cascade_lanes8(src, out, co, s0, 1, x0, g, 4, backward)
+            g += 4 * LANES
+        while g + 2 * LANES <= stop:
+            cascade_lanes8(src, out, co, s0, 1, x0, g, 2, backward)
+            g += 2 * LANES
+        while g + LANES <= stop:
+            cascade_lanes8(src, out, co, s0, 1, x0, g, 1, backward)
+            g += LANES
 
 
 @numba.njit(nogil=True, cache=True)
 def _pass_lanes(src, sos, out, backward, sub_first, stop):  # pragma: no cover - compiled
-    # vector path, channels 0 .. stop-1: one sweep per section (the first one
-    # reads src, subtracts x0 and reads NaN as 0; the later ones filter `out` in place)
+    # vector path, channels 0 .. stop-1: sweeps of up to 4 sections each (the first
+    # sweep reads src, subtracts x0 and reads NaN as 0; the later ones filter `out`
+    # in place)
     co, _, _, x0 = _pass_setup(src, sos, backward, sub_first)
-    _sweep_lanes(src, out, co[0], x0, stop, backward)
-    if co.shape[0] > 1:
-        none = np.zeros(src.shape[1], np.float32)
-        for s in range(1, co.shape[0]):
-            _sweep_lanes(out, out, co[s], none, stop, backward)
+    total = co.shape[0]
+    ns = 4 if total >= 4 else (2 if total >= 2 else 1)
+    _sweep_groups(src, out, co, 0, ns, x0, stop, backward)
+    s = ns
+    none = np.zeros(src.shape[1], np.float32)
+    while s < total:
+        left = total - s
+        ns = 4 if left >= 4 else (2 if left >= 2 else 1)
+        _sweep_groups(out, out, co, s, ns, none, stop, backward)
+        s += ns
 
 
 @numba.njit(nogil=True, cache=True)
@@ -207,7 +228,7 @@ def sosfiltfilt_nb(x, sos, out):  # pragma: no cover - compiled
     Forward then backward pass of the second-order sections (transposed
     direct form II, float32 state, zero initial state). Channels are
     independent recursions: groups of 8 run as vector instructions
-    (:func:`motorsign.signal.simd.biquad_lanes8`, one sweep per section),
+    (:func:`motorsign.signal.simd.cascade_lanes8`, up to four sections per sweep),
     the remaining ``c % 8`` in a scalar loop (all sections per row); both
     do the same operations, so a channel's numbers do not depend on the
     channel count. Each pass subtracts its first sample per channel (this
