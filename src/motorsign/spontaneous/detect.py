@@ -448,8 +448,12 @@ def detect_spontaneous(
         keep = _dedupe(times, feat, p)
         feat, snips, segs, times = feat[keep], snips[keep], segs[keep], times[keep]
         amp = amp[keep]
-        order = np.argsort(times, kind="stable")
-        feat, snips, segs, times, amp = feat[order], snips[order], segs[order], times[order], amp[order]
+        if times.size > 1 and not np.all(times[1:] >= times[:-1]):
+            # (chunks come in order and each channel's candidates in time order,
+            # so this is a safeguard)
+            order = np.argsort(times, kind="stable")
+            feat, snips, segs, times, amp = (feat[order], snips[order], segs[order], times[order],
+                                             amp[order])
 
         # rest / activity / artifact per segment
         activity: list[tuple[float, float]] = []
