@@ -77,6 +77,28 @@ def test_mains_hum_no_longer_hides_small_meps_or_moves_onsets(hum_hz):
     assert table["flags"].str.contains("mains_removed").all()
 
 
+@pytest.mark.parametrize("hum_hz", [49.5, 50.5, 60.6])
+def test_hum_off_its_nominal_frequency_is_followed(hum_hz):
+    # 50 µV of hum 0.5-0.6 Hz off nominal: fitted at exactly 50/60 Hz it drifted out of
+    # phase over the response window (onsets up to 8 ms off, MEPs called absent); the
+    # fundamental is now refined on the baselines
+    from motorsign.evoked.baseline import detect_mains
+
+    rec, onsets = _session(amp=(60.0, 1500.0), hum_uv=50.0, hum_hz=hum_hz, absent=(3, 7), seed=1)
+    table, _ = analyze_meps(rec, "TMS")
+    present, truth_present, err = _errors(table, onsets)
+    assert (present == truth_present).all()
+    assert err.max() < 1.0
+    fs = rec.sampling_rate_hz
+    x = rec.get_traces()[:, 0]
+    stim = int(0.3 * fs)
+    pulses = [int(round(e.time_s * fs)) for e in rec.events]
+    ep = np.stack([x[p - stim:p + stim] for p in pulses]).astype(np.float32)
+    b = np.full(len(pulses), int(0.01 * fs))
+    found = detect_mains(ep, b, np.full(len(pulses), stim - int(0.005 * fs)), fs, stim, "auto")
+    assert found and abs(found[0] - hum_hz) < 0.05
+
+
 def test_clean_recording_and_contracted_muscle_get_no_hum_removed():
     rec, _ = _session(seed=1)
     table, _ = analyze_meps(rec, "TMS")

@@ -10,9 +10,11 @@ fitted by least squares with
     constant + slope * t + sum_h (a_h cos(2 pi h f0 t) + b_h sin(2 pi h f0 t))
 
 and the fitted hum (and the trend, when it is significant in that trial) is
-extrapolated over the whole epoch and subtracted. Mains frequency is stable
-to a fraction of a hertz, so the hum's phase carries over the few hundred ms
-of an epoch.
+extrapolated over the whole epoch and subtracted. The grid's frequency
+wanders by a fraction of a hertz around its nominal value, so the
+fundamental is first refined on the baselines (:func:`refine_mains_hz`):
+with the right frequency the hum's phase carries over the few hundred ms of
+an epoch.
 
 Hum is only removed where it is there: a harmonic ``h f0`` is *present* on
 a channel when, over its trials, the median F statistic of the harmonic's
@@ -38,7 +40,7 @@ import numba
 import numpy as np
 
 __all__ = ["MAINS_HZ", "MIN_F", "LINE_RATIO", "MAX_HARMONICS", "baseline_groups", "detect_mains",
-           "parse_mains", "remove_interference"]
+           "parse_mains", "refine_mains_hz", "remove_interference"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,10 @@ MIN_HUM_TO_NOISE = 1.0
 #: walk-back onset methods start at slow pre-MEP shifts (the real MEPFeatX recordings
 #: carry 1-2 µV of 50 Hz: removing it widened the disagreement with MEPFeatX).
 MIN_HUM_UV = 3.0
+#: The mains fundamental is refined within this of the nominal frequency (Hz)...
+MAINS_SEARCH_HZ = 1.0
+#: ... in steps of this (Hz), see :func:`refine_mains_hz`.
+MAINS_STEP_HZ = 0.01
 #: Harmonics of the mains frequency looked for (1 = the fundamental only).
 MAX_HARMONICS = 3
 #: Reference frequencies of the line test: each harmonic +- this fraction of f0.
@@ -250,7 +256,7 @@ def detect_mains(x: np.ndarray, b_start: np.ndarray, b_stop: np.ndarray, fs: flo
         idx = idx[np.linspace(0, idx.size - 1, MAX_DETECT_TRIALS).astype(int)]
     y = np.asarray(x[idx, b0:b1], dtype=float).T
     span = (b1 - b0) / fs
-    best: tuple[float, list[float]] = (0.0, [])
+    best: tuple[float, list[float], float] = (0.0, [], 0.0)
     for f0 in cands:
         found = []
         score = 0.0
@@ -280,10 +286,45 @@ def detect_mains(x: np.ndarray, b_start: np.ndarray, b_stop: np.ndarray, fs: flo
                 log.debug("mains hum at %s Hz too small to matter", found)
                 found = []
         if found and score > best[0]:
-            best = (score, found)
-    if best[1]:
-        log.info("mains hum at %s Hz fitted and subtracted", ", ".join(f"{f:g}" for f in best[1]))
-    return best[1]
+            best = (score, found, f0)
+    if not best[1]:
+        return []
+    f0 = best[2]
+    mult = [int(round(f / f0)) for f in best[1]]
+    f_fit = refine_mains_hz(y, b0, b1, fs, stim, f0, mult, span)
+    found = [h * f_fit for h in mult]
+    log.info("mains hum at %s Hz fitted and subtracted", ", ".join(f"{f:.2f}" for f in found))
+    return found
+
+
+def refine_mains_hz(y: np.ndarray, b0: int, b1: int, fs: float, stim: int, f0: float,
+                    harmonics: list[int], span: float, search_hz: float = MAINS_SEARCH_HZ,
+                    step_hz: float = MAINS_STEP_HZ) -> float:
+    """The mains frequency near ``f0`` that best fits the baselines (least total residual).
+
+    The grid's frequency is never exactly nominal: 0.5 Hz off, a hum fitted at
+    the nominal frequency on a 100-ms baseline drifts by a sixth of a cycle
+    over the next 50 ms, and its extrapolation invents deflections of a
+    third of the hum's amplitude in the response window. The fundamental is
+    searched within ``search_hz`` of ``f0``, first in steps of ``10 *
+    step_hz``, then of ``step_hz`` around the best, fitting all present
+    ``harmonics`` (multiples of the fundamental) on every trial's baseline
+    (``y``: samples x trials) at once.
+
+    Returns
+    -------
+    float
+        The fundamental (Hz).
+    """
+    def total(f):
+        _, var, _ = _fit(y, _design(b0, b1, fs, stim, [h * f for h in harmonics], span))
+        return float(np.sum(var))
+
+    coarse = 10.0 * step_hz
+    grid = f0 + np.arange(-search_hz, search_hz + coarse / 2, coarse)
+    best = min(grid, key=total)
+    fine = best + np.arange(-coarse, coarse + step_hz / 2, step_hz)
+    return float(min(fine, key=total))
 
 
 def remove_interference(x: np.ndarray, b_start: np.ndarray, b_stop: np.ndarray, fs: float, stim: int,
