@@ -156,6 +156,13 @@ class _Context:
         self.wide = max(1, int(round(p.peak_search_wide_ms * fs / 1000)))
         self.neg_win = max(1, int(round(p.psw_neg_window_ms * fs / 1000)))
         self.bl_gap = max(1, int(round(p.baseline_gap_ms * fs / 1000)))
+        # the compiled chunk analysis's parameters (see _analyse_chunk_nb)
+        self.int_params = (self.block, self.dead, self.search, self.pre, self.post, self.quiet,
+                           self.bl_n, self.bl_gap, self.neg_win, self.wide, self.sn_pre,
+                           self.sn_post, self.sn_step, self.win, self.sub)
+        self.float_params = np.array([p.threshold_k, p.flat_noise_uv, fs, p.level_k_noise,
+                                      p.level_fraction, p.turn_k_noise, p.turn_fraction,
+                                      p.peak_search_wide_margin], np.float64)
 
     def _setup_mains(self, lp: float, n_jobs: int) -> dict:
         """Measure mains hum; put its notches before the low-pass when it matters.
@@ -208,7 +215,6 @@ class _Context:
 
     def process(self, segment: int, start: int) -> _ChunkOut:
         """Filter, detect and measure one chunk (with margins)."""
-        p = self.p
         n = self.rec.n_samples(segment)
         stop = min(n, start + self.chunk)
         a = max(0, start - self.margin)
@@ -226,27 +232,51 @@ class _Context:
             if b == n:
                 parts.append(self.rec.get_traces(n - k, n - k + g, self.idx, segment))
             raw = np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
-        # wide band (low-pass only) for measuring, then the detection band from it
-        f = np.empty_like(raw)
-        y = np.empty_like(raw)
-        lowpass_highpass_nb(raw, self.sos_lp, self.sos_hp, f, y)
         cs, ce = start - a, stop - a
-        noise_y = nanmedian_cols_nb(block_mad_nb(y, cs, ce, self.block, 128))
-        thr = p.threshold_k * noise_y
-        thr[~(noise_y >= p.flat_noise_uv)] = np.nan
         lo_det, hi_det = cs, ce
         if guard:
             lo_det = max(cs, guard - a)
             hi_det = max(lo_det, min(ce, n - guard - a))
-        cand, ch = detect_excursions_nb(y, thr, lo_det, hi_det, self.dead)
-        feat = measure_nb(f, y, cand, ch, noise_y, self.fs, self.search, self.pre, self.post,
-                          self.quiet, p.level_k_noise, p.level_fraction, p.turn_k_noise,
-                          p.turn_fraction, self.bl_n, self.bl_gap, self.neg_win, self.wide,
-                          p.peak_search_wide_margin)
-        pk = feat[:, 0].astype(np.int64) if feat.shape[0] else np.zeros(0, np.int64)
-        snips = snippets_nb(y, pk, ch, self.sn_pre, self.sn_post, self.sn_step)
-        stats = window_stats_nb(raw, y, cs, ce, self.win, self.sub, self.fs)
+        ints = np.array([cs, ce, lo_det, hi_det, *self.int_params], np.int64)
+        # filters, noise, detection, features, snippets and window statistics in one
+        # compiled call (no Python between the steps: the GIL is free for other threads)
+        pk, ch, feat, snips, stats, noise_y = _analyse_chunk_nb(raw, self.sos_lp, self.sos_hp,
+                                                                ints, self.float_params)
         return _ChunkOut(segment, start, pk + a, ch, feat, snips, stats, noise_y)
+
+
+@numba.njit(nogil=True, cache=True)
+def _analyse_chunk_nb(raw, sos_lp, sos_hp, ints, floats):  # pragma: no cover - compiled
+    """Everything one chunk needs from its samples, in one call.
+
+    ``ints``: core start/stop, detection start/stop (buffer coordinates),
+    then :attr:`_Context.int_params`; ``floats``: :attr:`_Context.float_params`.
+    Returns peaks (buffer coordinates), channels, features, snippets,
+    window statistics and the detection band's noise per channel.
+    """
+    cs, ce, lo_det, hi_det = ints[0], ints[1], ints[2], ints[3]
+    block, dead, search, pre, post, quiet = ints[4], ints[5], ints[6], ints[7], ints[8], ints[9]
+    bl_n, bl_gap, neg_win, wide, sn_pre, sn_post = (ints[10], ints[11], ints[12], ints[13],
+                                                   ints[14], ints[15])
+    sn_step, win, sub = ints[16], ints[17], ints[18]
+    threshold_k, flat_noise, fs = floats[0], floats[1], floats[2]
+    # wide band (low-pass only) for measuring, then the detection band from it
+    f = np.empty_like(raw)
+    y = np.empty_like(raw)
+    lowpass_highpass_nb(raw, sos_lp, sos_hp, f, y)
+    noise_y = nanmedian_cols_nb(block_mad_nb(y, cs, ce, block, 128))
+    thr = np.empty(noise_y.size)
+    for j in range(noise_y.size):
+        thr[j] = threshold_k * noise_y[j] if noise_y[j] >= flat_noise else np.nan
+    cand, ch = detect_excursions_nb(y, thr, lo_det, hi_det, dead)
+    feat = measure_nb(f, y, cand, ch, noise_y, fs, search, pre, post, quiet, floats[3],
+                      floats[4], floats[5], floats[6], bl_n, bl_gap, neg_win, wide, floats[7])
+    pk = np.empty(feat.shape[0], np.int64)
+    for k in range(feat.shape[0]):
+        pk[k] = np.int64(feat[k, 0])
+    snips = snippets_nb(y, pk, ch, sn_pre, sn_post, sn_step)
+    stats = window_stats_nb(raw, y, cs, ce, win, sub, fs)
+    return pk, ch, feat, snips, stats, noise_y
 
 
 def _hum_period_samples(fs: float, mains_hz: float, max_periods: int = 200,
