@@ -190,3 +190,14 @@ def test_bad_parameters_and_inputs():
     with pytest.raises(InputError, match="sampling rate"):
         detect_spontaneous(slow)
     assert DetectParams().to_dict()["threshold_k"] > 0
+
+
+def test_removed_psw_tail_parameters_are_ignored_with_a_warning(caplog):
+    from motorsign.spontaneous.params import make_params
+
+    with caplog.at_level("WARNING"):
+        p = make_params({"psw_tail_end_ms": 20.0, "threshold_k": 5.0})
+    assert p.threshold_k == 5.0
+    assert "psw_tail_end_ms is ignored" in caplog.text
+    with pytest.raises(ConfigError):
+        make_params({"psw_tail_length_ms": 1.0})

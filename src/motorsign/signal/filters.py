@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 from motorsign.errors import ConfigError
-from motorsign.signal.simd import LANES, cascade_lanes8, sos_pair_lanes8
+from motorsign.signal.simd import LANES, cascade_lanes8, rows_contiguous, sos_pair_lanes8
 
 __all__ = ["design_bandpass", "design_sos", "sosfiltfilt_nb", "lowpass_highpass_nb", "bandpass"]
 
@@ -162,50 +162,44 @@ def _pass_nb(src, sos, out, backward, sub_first, j0):  # pragma: no cover - comp
 
 
 @numba.njit(nogil=True, cache=True)
-def _sweep_groups(src, out, co, s0, ns, x0, stop, backward):  # pragma: no cover - compiled
-    # sections s0 .. s0+ns-1 (ns = 1, 2 or 4) over lanes [0, stop), up to 4 vectors per row
+def _sweep_groups(src, out, co, s0, ns, x0, stop, backward, clean):  # pragma: no cover - compiled
+    # sections s0 .. s0+ns-1 (ns = 1 or 2) over lanes [0, stop), two vectors per row where
+    # there are two (each variant is more compiled code: few variants, short start-up);
+    # `clean`: the pass's first sweep (NaN read as 0). Every call keeps g + 8 * groups <= stop
+    # <= c and ns <= rows of co left after s0, so no vector access leaves the arrays.
     g = 0
-    if ns == 4:
+    if ns == 2:
         while g + 2 * LANES <= stop:
-            cascade_lanes8(src, out, co, s0, 4, x0, g, 2, backward)
+            cascade_lanes8(src, out, co, s0, 2, x0, g, 2, backward, clean)
             g += 2 * LANES
         while g + LANES <= stop:
-            cascade_lanes8(src, out, co, s0, 4, x0, g, 1, backward)
-            g += LANES
-    elif ns == 2:
-        while g + 2 * LANES <= stop:
-            cascade_lanes8(src, out, co, s0, 2, x0, g, 2, backward)
-            g += 2 * LANES
-        while g + LANES <= stop:
-            cascade_lanes8(src, out, co, s0, 2, x0, g, 1, backward)
+            cascade_lanes8(src, out, co, s0, 2, x0, g, 1, backward, clean)
             g += LANES
     else:
-        while g + 4 * LANES <= stop:
-            cascade_lanes8(src, out, co, s0, 1, x0, g, 4, backward)
-            g += 4 * LANES
         while g + 2 * LANES <= stop:
-            cascade_lanes8(src, out, co, s0, 1, x0, g, 2, backward)
+            cascade_lanes8(src, out, co, s0, 1, x0, g, 2, backward, clean)
             g += 2 * LANES
         while g + LANES <= stop:
-            cascade_lanes8(src, out, co, s0, 1, x0, g, 1, backward)
+            cascade_lanes8(src, out, co, s0, 1, x0, g, 1, backward, clean)
             g += LANES
 
 
 @numba.njit(nogil=True, cache=True)
 def _pass_lanes(src, sos, out, backward, sub_first, stop):  # pragma: no cover - compiled
-    # vector path, channels 0 .. stop-1: sweeps of up to 4 sections each (the first
+    # vector path, channels 0 .. stop-1: sweeps of up to 2 sections each (the first
     # sweep reads src, subtracts x0 and reads NaN as 0; the later ones filter `out`
     # in place)
     co, _, _, x0 = _pass_setup(src, sos, backward, sub_first)
     total = co.shape[0]
-    ns = 4 if total >= 4 else (2 if total >= 2 else 1)
-    _sweep_groups(src, out, co, 0, ns, x0, stop, backward)
+    ns = 2 if total >= 2 else 1
+    _sweep_groups(src, out, co, np.int64(0), ns, x0, stop, backward, np.bool_(True))
     s = ns
     none = np.zeros(src.shape[1], np.float32)
     while s < total:
         left = total - s
-        ns = 4 if left >= 4 else (2 if left >= 2 else 1)
-        _sweep_groups(out, out, co, s, ns, none, stop, backward)
+        ns = 2 if left >= 2 else 1
+        # NaN from an overflow inside the cascade goes on, as in the scalar path
+        _sweep_groups(out, out, co, s, ns, none, stop, backward, np.bool_(False))
         s += ns
 
 
@@ -213,12 +207,12 @@ def _pass_lanes(src, sos, out, backward, sub_first, stop):  # pragma: no cover -
 def _pass(src, sos, out, backward):  # pragma: no cover - compiled
     c = src.shape[1]
     stop = 0
-    if src.strides[1] == 4 and out.strides[1] == 4:  # rows contiguous: vector lanes
+    if rows_contiguous(src) and rows_contiguous(out):  # vector lanes
         stop = c - c % LANES
     if stop:
-        _pass_lanes(src, sos, out, backward, True, stop)
+        _pass_lanes(src, sos, out, backward, np.bool_(True), stop)
     if stop < c:
-        _pass_nb(src, sos, out, backward, True, stop)
+        _pass_nb(src, sos, out, backward, np.bool_(True), stop)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -228,19 +222,32 @@ def sosfiltfilt_nb(x, sos, out):  # pragma: no cover - compiled
     Forward then backward pass of the second-order sections (transposed
     direct form II, float32 state, zero initial state). Channels are
     independent recursions: groups of 8 run as vector instructions
-    (:func:`motorsign.signal.simd.cascade_lanes8`, up to four sections per sweep),
+    (:func:`motorsign.signal.simd.cascade_lanes8`, two sections per sweep),
     the remaining ``c % 8`` in a scalar loop (all sections per row); both
     do the same operations, so a channel's numbers do not depend on the
     channel count. Each pass subtracts its first sample per channel (this
     only shortens start-up transients of filters that remove DC; for a
     low-pass the output lacks the first sample's offset, which the callers
     remove as local baseline anyway). NaNs are read as 0. ``out`` may be
-    ``x``.
+    ``x``; any layout (strided, Fortran, read-only ``x``) gives the same
+    numbers.
+
+    Raises
+    ------
+    ValueError
+        When ``out`` does not have the shape of ``x`` or ``sos`` is not
+        (n_sections >= 1, 6).
     """
+    if out.shape[0] != x.shape[0] or out.shape[1] != x.shape[1]:
+        raise ValueError("sosfiltfilt_nb: out must have the shape of x")
+    if sos.shape[0] < 1 or sos.shape[1] != 6:
+        raise ValueError("sosfiltfilt_nb: sos must be (n_sections >= 1, 6)")
     if x.shape[0] == 0:
         return
-    _pass(x, sos, out, False)
-    _pass(out, sos, out, True)
+    # flags as np.bool_ (not literals): numba compiles one specialisation per literal
+    # value, which multiplied the start-up compile time
+    _pass(x, sos, out, np.bool_(False))
+    _pass(out, sos, out, np.bool_(True))
 
 
 @numba.njit(nogil=True, cache=True)
@@ -253,17 +260,17 @@ def _first_row(x, row):  # pragma: no cover - compiled
 
 
 @numba.njit(nogil=True, cache=True)
-def _pair_sweeps(x, f, y, lp, hp, hplp):  # pragma: no cover - compiled
+def _pair_sweeps(x, f, y, lp, hp, hplp, stop):  # pragma: no cover - compiled
     # forward: f <- LP(x) and y <- HP(LP(x)) in one sweep; backward: f <- LP(f) and
-    # y <- LP(HP(y)) in one sweep. Lanes: all channels, c a multiple of LANES.
+    # y <- LP(HP(y)) in one sweep. Lanes 0 .. stop-1 (stop a multiple of LANES).
     n, c = x.shape
     none = np.zeros(c, np.float32)
-    x0 = _first_row(x, 0)
-    for g in range(0, c, LANES):
+    x0 = _first_row(x, np.int64(0))
+    for g in range(0, stop, LANES):
         sos_pair_lanes8(x, f, lp, x0, 1, x, y, hp, none, 1, g, True, False)
     f0 = _first_row(f, n - 1)
     y0 = _first_row(y, n - 1)
-    for g in range(0, c, LANES):
+    for g in range(0, stop, LANES):
         sos_pair_lanes8(f, f, lp, f0, 1, y, y, hplp, y0, 2, g, False, True)
 
 
@@ -283,17 +290,44 @@ def lowpass_highpass_nb(x, sos_lp, sos_hp, f, y):  # pragma: no cover - compiled
     multiple of 8 are padded to a vector, so every channel gets the same
     arithmetic). Other section counts run as the two separate zero-phase
     filters. Each sweep subtracts the first sample of its inputs; NaNs are
-    read as 0.
+    read as 0. ``f`` or ``y`` may be ``x`` (not each other); arrays whose
+    rows are not contiguous (Fortran order, column steps) go through
+    contiguous copies, so the numbers do not depend on the layout.
+
+    Raises
+    ------
+    ValueError
+        When ``f`` or ``y`` does not have the shape of ``x``, or a set of
+        sections is not (n_sections >= 1, 6).
     """
     n, c = x.shape
+    if f.shape[0] != n or f.shape[1] != c or y.shape[0] != n or y.shape[1] != c:
+        raise ValueError("lowpass_highpass_nb: f and y must have the shape of x")
+    if sos_lp.shape[0] < 1 or sos_lp.shape[1] != 6 or sos_hp.shape[0] < 1 or sos_hp.shape[1] != 6:
+        raise ValueError("lowpass_highpass_nb: sections must be (n_sections >= 1, 6)")
     if n == 0:
         return
-    stop = c - c % LANES  # channels in whole vectors; the rest are padded to one
-    rows = x.strides[1] == 4 and f.strides[1] == 4 and y.strides[1] == 4
-    if sos_lp.shape[0] != 1 or sos_hp.shape[0] != 1 or (stop and not rows):
+    if sos_lp.shape[0] != 1 or sos_hp.shape[0] != 1:
         sosfiltfilt_nb(x, sos_lp, f)
         sosfiltfilt_nb(f, sos_hp, y)
         return
+    stop = c - c % LANES  # channels in whole vectors; the rest are padded to one
+    if stop and not (rows_contiguous(x) and rows_contiguous(f) and rows_contiguous(y)):
+        xc = np.ascontiguousarray(x)
+        fc = np.empty((n, c), np.float32)
+        yc = np.empty((n, c), np.float32)
+        _pair_filter(xc, sos_lp, sos_hp, fc, yc)
+        f[:, :] = fc
+        y[:, :] = yc
+        return
+    _pair_filter(x, sos_lp, sos_hp, f, y)
+
+
+@numba.njit(nogil=True, cache=True)
+def _pair_filter(x, sos_lp, sos_hp, f, y):  # pragma: no cover - compiled
+    # lowpass_highpass_nb with one section each; rows contiguous when c >= LANES
+    n, c = x.shape
+    stop = c - c % LANES
     lp = np.empty((1, 6), np.float32)
     hp = np.empty((1, 6), np.float32)
     hplp = np.empty((2, 6), np.float32)
@@ -302,11 +336,11 @@ def lowpass_highpass_nb(x, sos_lp, sos_hp, f, y):  # pragma: no cover - compiled
         hp[0, q] = np.float32(sos_hp[0, q])
         hplp[0, q] = hp[0, q]
         hplp[1, q] = lp[0, q]
-    if stop == c:
-        _pair_sweeps(x, f, y, lp, hp, hplp)
-        return
+    # whole arrays and a lane count (column views would compile a second layout)
     if stop:
-        _pair_sweeps(x[:, :stop], f[:, :stop], y[:, :stop], lp, hp, hplp)
+        _pair_sweeps(x, f, y, lp, hp, hplp, stop)
+    if stop == c:
+        return
     # the last c % 8 channels, padded to one vector
     k = c - stop
     xp = np.zeros((n, LANES), np.float32)
@@ -315,7 +349,7 @@ def lowpass_highpass_nb(x, sos_lp, sos_hp, f, y):  # pragma: no cover - compiled
             xp[i, j] = x[i, stop + j]
     fp = np.empty_like(xp)
     yp = np.empty_like(xp)
-    _pair_sweeps(xp, fp, yp, lp, hp, hplp)
+    _pair_sweeps(xp, fp, yp, lp, hp, hplp, np.int64(LANES))
     for i in range(n):
         for j in range(k):
             f[i, stop + j] = fp[i, j]

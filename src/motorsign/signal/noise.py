@@ -46,7 +46,10 @@ def _select_nb(buf, k, lo, hi):  # pragma: no cover - compiled
 
 @numba.njit(nogil=True, cache=True)
 def median_inplace_nb(buf, k):  # pragma: no cover - compiled
-    """Median of ``buf[:k]`` (no NaNs), reordering it; the value :func:`numpy.median` gives."""
+    """Median of ``buf[:k]`` (no NaNs), reordering it; the value :func:`numpy.median` gives
+    (NaN when ``k`` < 1)."""
+    if k < 1:
+        return np.nan
     half = k // 2
     _select_nb(buf, half, 0, k - 1)
     upper = buf[half]

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from motorsign.signal.simd import LANES, window_sums_lanes8
+from motorsign.signal.simd import LANES, rows_contiguous, window_sums_lanes8
 
 __all__ = ["WINDOW_STATS", "window_stats_nb", "segment_channel", "intervals_from_mask"]
 
@@ -54,8 +54,20 @@ def window_stats_nb(raw, y, start, stop, win, sub, fs):  # pragma: no cover - co
     Returns
     -------
     float64 array (n_windows, c, 5): see :data:`WINDOW_STATS`.
+
+    Raises
+    ------
+    ValueError
+        When ``y`` does not have the shape of ``raw``, ``[start, stop)`` is
+        not inside its rows, or ``win`` or ``sub`` is below 1.
     """
-    c = raw.shape[1]
+    n, c = raw.shape
+    if y.shape[0] != n or y.shape[1] != c:
+        raise ValueError("window_stats_nb: y must have the shape of raw")
+    if not 0 <= start <= stop <= n:
+        raise ValueError("window_stats_nb: start, stop must satisfy 0 <= start <= stop <= rows")
+    if win < 1 or sub < 1:
+        raise ValueError("window_stats_nb: win and sub must be at least 1")
     nw = (stop - start + win - 1) // win
     out = np.zeros((nw, c, 5))
     ss = np.zeros(c)
@@ -69,8 +81,8 @@ def window_stats_nb(raw, y, start, stop, win, sub, fs):  # pragma: no cover - co
     sacc = np.zeros(c)
     scnt = np.zeros(c, np.int64)
     lanes = 0
-    if raw.strides[1] == 4 and y.strides[1] == 4:  # rows contiguous
-        lanes = c - c % LANES
+    if rows_contiguous(raw) and rows_contiguous(y):
+        lanes = c - c % LANES  # lanes g .. g + 7 < lanes <= c
     for w in range(nw):
         a = start + w * win
         e = min(stop, a + win)

@@ -25,23 +25,57 @@ The intrinsics are inlined into ``@numba.njit(nogil=True, cache=True)``
 callers and cached with them. numba's cache only watches the caller's own
 source file: after editing this module, delete the ``__pycache__`` folders
 of ``motorsign`` (a release changes every file, so users are not affected).
+numba keys each cache entry by the CPU name and its feature flags (the
+``magic_tuple`` of its code generator: target triple, host CPU, ``+avx,...``),
+so code built for an AVX machine is not loaded on a CPU without AVX; there
+``<8 x float>`` is compiled as two SSE registers.
+
+With ``NUMBA_DISABLE_JIT=1`` the intrinsics cannot run (numba raises
+``NotImplementedError`` when one is called from Python): :data:`VECTOR` is
+then false, the callers take their scalar paths (:func:`rows_contiguous` is
+false), which give the same numbers, and :func:`sos_pair_lanes8` is replaced
+by a numpy version (its fused multiply-adds emulated in float64, so a result
+may differ from the compiled one in the last bit, rarely).
 """
 
 from __future__ import annotations
 
+import numba
+import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["LANES", "cascade_lanes8", "excursion_scan_lanes8", "sos_pair_lanes8", "window_sums_lanes8"]
+__all__ = ["LANES", "VECTOR", "cascade_lanes8", "excursion_scan_lanes8", "rows_contiguous",
+           "sos_pair_lanes8", "window_sums_lanes8"]
 
 #: Channels per vector (``<8 x float>``: one AVX register, two SSE registers).
 LANES = 8
+#: Whether the vector intrinsics can run (not with ``NUMBA_DISABLE_JIT=1``).
+VECTOR = not numba.config.DISABLE_JIT
+
+
+@numba.njit(nogil=True, cache=True)
+def rows_contiguous(a):  # pragma: no cover - compiled
+    """Whether the vector lanes may read float32 (n, c) ``a``: contiguous rows
+    (``strides[1] == 4``) whose starts are whole elements apart, and :data:`VECTOR`."""
+    return VECTOR and a.strides[1] == 4 and a.strides[0] % 4 == 0
 
 _F32 = ir.FloatType()
 _VEC = ir.VectorType(_F32, LANES)
 _I32 = ir.IntType(32)
+
+
+def _arrays(spec) -> bool:
+    """Typing guard: each ``(type, dtype, ndim, writable)`` is a numba array of that kind.
+
+    The code generators read raw memory as ``<8 x float>`` (or double/int64)
+    vectors, so any other element type would be misread; an intrinsic whose
+    arguments fail this is not typed (numba reports no matching implementation).
+    """
+    return all(isinstance(t, types.Array) and t.dtype == dt and t.ndim == nd
+               and (t.mutable or not w) for t, dt, nd, w in spec)
 
 
 def _splat(builder: ir.IRBuilder, scalar: ir.Value) -> ir.Value:
@@ -52,12 +86,14 @@ def _splat(builder: ir.IRBuilder, scalar: ir.Value) -> ir.Value:
 
 
 @intrinsic
-def cascade_lanes8(typingctx, src, out, co, sec0, n_sections, x0, lane0, n_groups, backward):
+def cascade_lanes8(typingctx, src, out, co, sec0, n_sections, x0, lane0, n_groups, backward,
+                   clean):
     """Sections ``sec0 .. sec0 + n_sections - 1`` over all rows, ``n_groups`` groups of 8 lanes.
 
     Compiled signature (inside njit code)::
 
-        cascade_lanes8(src, out, co, sec0, n_sections, x0, lane0, n_groups, backward) -> None
+        cascade_lanes8(src, out, co, sec0, n_sections, x0, lane0, n_groups, backward,
+                       clean) -> None
 
     ``src`` and ``out`` are float32 (n, c) arrays whose rows are contiguous
     (``out`` may be ``src``); ``co`` float32 (n_total, 6), C-contiguous, the
@@ -65,8 +101,11 @@ def cascade_lanes8(typingctx, src, out, co, sec0, n_sections, x0, lane0, n_group
     read); ``x0`` float32 (c,) the value subtracted from every input sample
     of a lane. Lanes ``lane0 .. lane0 + 8 * n_groups - 1`` (all < c) are
     filtered from rest (zero state) through the sections in turn, forward
-    or, with ``backward``, from the last row to the first; NaN input samples
-    are read as 0. ``n_sections`` and ``n_groups`` must be literal integers
+    or, with ``backward``, from the last row to the first. With ``clean``
+    (the first sweep of a pass) NaN input samples are read as 0; without it
+    (a later sweep, filtering the previous sweep's output in place, ``x0``
+    all zeros) NaN goes on into the sections as in the scalar path, where
+    an overflow (inf - inf) inside the cascade stays NaN. ``n_sections`` and ``n_groups`` must be literal integers
     (1, 2 or 4): the sections and the groups run in the same row loop, so
     their recursions overlap in time. Each section does the scalar path's
     operations in its order (no fused multiply-add)::
@@ -76,9 +115,12 @@ def cascade_lanes8(typingctx, src, out, co, sec0, n_sections, x0, lane0, n_group
     if not (isinstance(n_groups, types.IntegerLiteral)
             and isinstance(n_sections, types.IntegerLiteral)):
         return None  # numba then retries with the literal types
+    if not _arrays(((src, types.float32, 2, False), (out, types.float32, 2, True),
+                    (co, types.float32, 2, False), (x0, types.float32, 1, False))):
+        return None
     ng = int(n_groups.literal_value)
     ns = int(n_sections.literal_value)
-    sig = types.void(src, out, co, sec0, n_sections, x0, lane0, n_groups, backward)
+    sig = types.void(src, out, co, sec0, n_sections, x0, lane0, n_groups, backward, clean)
 
     def codegen(context, builder, signature, args):
         s_ty, o_ty, c_ty = signature.args[:3]
@@ -87,7 +129,7 @@ def cascade_lanes8(typingctx, src, out, co, sec0, n_sections, x0, lane0, n_group
         oa = context.make_array(o_ty)(context, builder, value=args[1])
         ca = context.make_array(c_ty)(context, builder, value=args[2])
         xa = context.make_array(x_ty)(context, builder, value=args[5])
-        first, lane, bwd = args[3], args[6], args[8]
+        first, lane, bwd, cln = args[3], args[6], args[8], args[9]
         intp = context.get_value_type(types.intp)
         four = ir.Constant(intp, 4)
         n = builder.extract_value(sa.shape, 0)
@@ -118,7 +160,9 @@ def cascade_lanes8(typingctx, src, out, co, sec0, n_sections, x0, lane0, n_group
             for off, x0v, states in groups:
                 sp = builder.bitcast(builder.gep(sa.data, [builder.add(s_base, off)]), vptr)
                 v = builder.load(sp, align=4)
-                y = builder.select(builder.fcmp_unordered("uno", v, v), zero, builder.fsub(v, x0v))
+                d = builder.fsub(v, x0v)
+                y = builder.select(cln, builder.select(builder.fcmp_unordered("uno", v, v), zero, d),
+                                   d)
                 for (b0, b1, b2, a1, a2), (z1, z2) in zip(secs, states):
                     yo = builder.fadd(builder.fmul(b0, y), builder.load(z1))
                     nz1 = builder.fadd(builder.fsub(builder.fmul(b1, y), builder.fmul(a1, yo)),
@@ -168,6 +212,12 @@ def window_sums_lanes8(typingctx, raw, y, lane0, row_start, row_stop, window_sta
     previous one (not on the window's first row), ``best`` keeping the
     longest run.
     """
+    if not _arrays(((raw, types.float32, 2, False), (y, types.float32, 2, False),
+                    (ss, types.float64, 1, True), (sacc, types.float64, 1, True),
+                    (cnt, types.int64, 1, True), (nnan, types.int64, 1, True),
+                    (run, types.int64, 1, True), (best, types.int64, 1, True),
+                    (scnt, types.int64, 1, True), (prev, types.float32, 1, True))):
+        return None
     sig = types.void(raw, y, lane0, row_start, row_stop, window_start,
                      ss, sacc, cnt, nnan, run, best, scnt, prev)
 
@@ -251,6 +301,11 @@ def excursion_scan_lanes8(typingctx, y, lane0, row_start, row_stop, thr, dead, b
     The caller then emits the lanes with ``best >= 0`` and
     ``below >= dead`` and closes them (``best = -1``).
     """
+    if not (_arrays(((y, types.float32, 2, False), (thr, types.float32, 1, False),
+                     (best, types.int64, 1, True), (bestv, types.float32, 1, True),
+                     (below, types.int64, 1, True)))
+            and isinstance(dead, types.Integer)):
+        return None
     sig = types.intp(y, lane0, row_start, row_stop, thr, dead, best, bestv, below)
 
     def codegen(context, builder, signature, args):
@@ -376,6 +431,11 @@ def sos_pair_lanes8(typingctx, src_a, out_a, co_a, x0_a, n_a, src_b, out_b, co_b
     if not (isinstance(n_a, types.IntegerLiteral) and isinstance(n_b, types.IntegerLiteral)
             and isinstance(linked, types.BooleanLiteral)):
         return None  # numba then retries with the literal types
+    if not _arrays(((src_a, types.float32, 2, False), (out_a, types.float32, 2, True),
+                    (co_a, types.float32, 2, False), (x0_a, types.float32, 1, False),
+                    (src_b, types.float32, 2, False), (out_b, types.float32, 2, True),
+                    (co_b, types.float32, 2, False), (x0_b, types.float32, 1, False))):
+        return None
     count_a, count_b = int(n_a.literal_value), int(n_b.literal_value)
     linked_flag = bool(linked.literal_value)
     sig = types.void(src_a, out_a, co_a, x0_a, n_a, src_b, out_b, co_b, x0_b, n_b, lane0,
@@ -445,3 +505,43 @@ def sos_pair_lanes8(typingctx, src_a, out_a, co_a, x0_a, n_a, src_b, out_b, co_b
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+def _sos_pair_py(src_a, out_a, co_a, x0_a, n_a, src_b, out_b, co_b, x0_b, n_b, lane0, linked,
+                 backward):
+    """:func:`sos_pair_lanes8` in numpy, for ``NUMBA_DISABLE_JIT=1``."""
+    f32 = np.float32
+    sl = slice(lane0, lane0 + LANES)
+
+    def fma(a, b, c):  # a*b is exact in float64; one rounding there, one to float32
+        return (a.astype(np.float64) * b + c).astype(f32)
+
+    def sections(co, count):
+        return [(co[s, 0], co[s, 1], co[s, 2], f32(0) - co[s, 4], f32(0) - co[s, 5],
+                 np.zeros(LANES, f32), np.zeros(LANES, f32)) for s in range(count)]
+
+    def cascade(y, secs):
+        for b0, b1, b2, na1, na2, z1, z2 in secs:
+            yo = fma(np.full(LANES, b0, f32), y, z1)
+            nz1 = fma(np.full(LANES, na1, f32), yo, fma(np.full(LANES, b1, f32), y, z2))
+            z2[:] = fma(np.full(LANES, na2, f32), yo, (b2 * y).astype(f32))
+            z1[:] = nz1
+            y = yo
+        return y
+
+    def read(src, x0, i):
+        v = np.asarray(src[i, sl], f32)
+        return np.where(np.isnan(v), f32(0), v - x0[sl]).astype(f32)
+
+    secs_a, secs_b = sections(co_a, n_a), sections(co_b, n_b)
+    n = out_a.shape[0]
+    with np.errstate(all="ignore"):
+        for k in range(n):
+            i = n - 1 - k if backward else k
+            ya = cascade(read(src_a, x0_a, i), secs_a)
+            out_a[i, sl] = ya
+            out_b[i, sl] = cascade(ya if linked else read(src_b, x0_b, i), secs_b)
+
+
+if not VECTOR:  # pragma: no cover - pure-Python mode
+    sos_pair_lanes8 = _sos_pair_py  # noqa: F811

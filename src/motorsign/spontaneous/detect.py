@@ -264,7 +264,7 @@ def _analyse_chunk_nb(raw, sos_lp, sos_hp, ints, floats):  # pragma: no cover - 
     f = np.empty_like(raw)
     y = np.empty_like(raw)
     lowpass_highpass_nb(raw, sos_lp, sos_hp, f, y)
-    noise_y = nanmedian_cols_nb(block_mad_nb(y, cs, ce, block, 128))
+    noise_y = nanmedian_cols_nb(block_mad_nb(y, cs, ce, block, np.int64(128)))
     thr = np.empty(noise_y.size)
     for j in range(noise_y.size):
         thr[j] = threshold_k * noise_y[j] if noise_y[j] >= flat_noise else np.nan

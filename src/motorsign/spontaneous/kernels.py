@@ -5,7 +5,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from motorsign.signal.simd import LANES, excursion_scan_lanes8
+from motorsign.signal.simd import LANES, excursion_scan_lanes8, rows_contiguous
 
 __all__ = ["detect_excursions_nb"]
 
@@ -20,12 +20,14 @@ def detect_excursions_nb(y, thr, core_start, core_stop, dead):  # pragma: no cov
         Band-passed signal (chunk with margins).
     thr : float64 array (c,)
         Threshold per channel (µV); channels with a non-finite or
-        non-positive threshold are skipped.
+        non-positive threshold are skipped (no candidate, even on infinite
+        samples).
     core_start, core_stop : int
         Only peaks with ``core_start <= index < core_stop`` are returned (the
         margins belong to the neighbouring chunks).
     dead : int
-        An excursion ends after ``dead`` consecutive samples below threshold.
+        An excursion ends after ``dead`` consecutive samples below threshold
+        (values below 1 count as 1: the first sample below ends it).
 
     Returns
     -------
@@ -36,8 +38,18 @@ def detect_excursions_nb(y, thr, core_start, core_stop, dead):  # pragma: no cov
 
     Peaks are sorted by channel, each channel's in time order (groups of 8
     channels run as vector code, :func:`motorsign.signal.simd.excursion_scan_lanes8`).
+
+    Raises
+    ------
+    ValueError
+        When ``thr`` does not have one value per channel.
     """
     n, c = y.shape
+    if thr.shape[0] != c:
+        raise ValueError("detect_excursions_nb: thr must have one value per channel")
+    # below 1, the vector lanes' emission test (below >= dead) would also close open
+    # excursions of other lanes; the scalar loop treats 0 as 1
+    dead = max(dead, 1)
     # an excursion needs one sample above and `dead` below: this bounds the count
     cap = n * c // max(1, dead) + c + 1
     idx = np.empty(cap, np.int64)
@@ -46,11 +58,13 @@ def detect_excursions_nb(y, thr, core_start, core_stop, dead):  # pragma: no cov
     t = np.empty(c, np.float32)
     for j in range(c):
         v = thr[j]
-        t[j] = v if v > 0.0 else np.inf
+        # NaN: |y| >= NaN is false for every sample, inf included (|inf| >= inf is true)
+        t[j] = v if 0.0 < v < np.inf else np.nan
     best = np.full(c, -1, np.int64)
     bestv = np.zeros(c, np.float32)
     below = np.zeros(c, np.int64)
-    lanes = c - c % LANES if y.strides[1] == 4 else 0
+    # lanes g .. g + 7 < lanes <= c: every vector load of y, t, best, bestv, below stays inside
+    lanes = c - c % LANES if rows_contiguous(y) else 0
     # groups of 8 channels: vector scan until an excursion ends, then emit it here
     for g in range(0, lanes, LANES):
         r = 0

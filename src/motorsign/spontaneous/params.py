@@ -8,12 +8,22 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from motorsign.errors import ConfigError
 
 __all__ = ["DetectParams", "make_params"]
+
+
+log = logging.getLogger(__name__)
+
+#: Parameters of earlier versions, still accepted (with a warning) and ignored.
+REMOVED_PARAMS = {
+    name: "the PSW tail feature was removed in 0.1 (no classification rule used it)"
+    for name in ("psw_tail_start_ms", "psw_tail_end_ms", "psw_tail_smooth_ms")
+}
 
 
 @dataclass(frozen=True)
@@ -397,6 +407,11 @@ def make_params(params: DetectParams | dict[str, Any] | None) -> DetectParams:
     if not isinstance(params, dict):
         raise ConfigError(f"detect params must be a dict, got {type(params).__name__}")
     names = {f.name: f for f in fields(DetectParams)}
+    gone = sorted(set(params) & set(REMOVED_PARAMS))
+    if gone:
+        for k in gone:
+            log.warning("detect parameter %s is ignored: %s", k, REMOVED_PARAMS[k])
+        params = {k: v for k, v in params.items() if k not in REMOVED_PARAMS}
     unknown = sorted(set(params) - set(names))
     if unknown:
         raise ConfigError(
