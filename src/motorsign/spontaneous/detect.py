@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import deque
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -127,6 +127,7 @@ class _Context:
         fs = float(rec.sampling_rate_hz)
         self.rec = rec
         self.fs = fs
+        self._local = threading.local()  # per-thread scratch buffers (see _buffers)
         self.idx = chan_idx
         self.p = p
         lp = min(p.lowpass_hz, p.lowpass_max_fraction * fs)
@@ -213,6 +214,20 @@ class _Context:
             log.info("mains %g Hz: notching %s Hz", force or est.hz, ", ".join(f"{h:g}" for h in notch))
         return info
 
+    def _buffers(self, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """This thread's two band buffers, as views of ``shape``.
+
+        Reused from chunk to chunk: fresh multi-megabyte arrays for every chunk
+        made the allocator map and fault in new pages, which two threads do
+        one at a time.
+        """
+        buf = getattr(self._local, "bands", None)
+        if buf is None or buf.shape[1] < shape[0] or buf.shape[2] != shape[1]:
+            buf = np.empty((2, max(shape[0], self.chunk + 2 * self.margin + 2 * self.edge_guard),
+                            shape[1]), np.float32)
+            self._local.bands = buf
+        return buf[0, :shape[0]], buf[1, :shape[0]]
+
     def process(self, segment: int, start: int) -> _ChunkOut:
         """Filter, detect and measure one chunk (with margins)."""
         n = self.rec.n_samples(segment)
@@ -240,17 +255,20 @@ class _Context:
         ints = np.array([cs, ce, lo_det, hi_det, *self.int_params], np.int64)
         # filters, noise, detection, features, snippets and window statistics in one
         # compiled call (no Python between the steps: the GIL is free for other threads)
-        pk, ch, feat, snips, stats, noise_y = _analyse_chunk_nb(raw, self.sos_lp, self.sos_hp,
+        f, y = self._buffers(raw.shape)
+        pk, ch, feat, snips, stats, noise_y = _analyse_chunk_nb(raw, f, y, self.sos_lp, self.sos_hp,
                                                                 ints, self.float_params)
         return _ChunkOut(segment, start, pk + a, ch, feat, snips, stats, noise_y)
 
 
 @numba.njit(nogil=True, cache=True)
-def _analyse_chunk_nb(raw, sos_lp, sos_hp, ints, floats):  # pragma: no cover - compiled
+def _analyse_chunk_nb(raw, f, y, sos_lp, sos_hp, ints, floats):  # pragma: no cover - compiled
     """Everything one chunk needs from its samples, in one call.
 
-    ``ints``: core start/stop, detection start/stop (buffer coordinates),
-    then :attr:`_Context.int_params`; ``floats``: :attr:`_Context.float_params`.
+    ``f`` and ``y`` receive the wide and detection bands (the caller's
+    buffers, shaped as ``raw``, reused from chunk to chunk); ``ints``: core
+    start/stop, detection start/stop (buffer coordinates), then
+    :attr:`_Context.int_params`; ``floats``: :attr:`_Context.float_params`.
     Returns peaks (buffer coordinates), channels, features, snippets,
     window statistics and the detection band's noise per channel.
     """
@@ -261,8 +279,6 @@ def _analyse_chunk_nb(raw, sos_lp, sos_hp, ints, floats):  # pragma: no cover - 
     sn_step, win, sub = ints[16], ints[17], ints[18]
     threshold_k, flat_noise, fs = floats[0], floats[1], floats[2]
     # wide band (low-pass only) for measuring, then the detection band from it
-    f = np.empty_like(raw)
-    y = np.empty_like(raw)
     lowpass_highpass_nb(raw, sos_lp, sos_hp, f, y)
     noise_y = nanmedian_cols_nb(block_mad_nb(y, cs, ce, block, np.int64(128)))
     thr = np.empty(noise_y.size)
@@ -305,19 +321,18 @@ def _run_chunks(ctx: _Context, n_jobs: int) -> list[_ChunkOut]:
     tasks = [(s, st) for s in range(rec.n_segments) for st in range(0, rec.n_samples(s), ctx.chunk)]
     if n_jobs <= 1 or len(tasks) <= 1:
         return [ctx.process(s, st) for s, st in tasks]
-    out: list[_ChunkOut] = []
-    window = 2 * n_jobs  # chunks in flight: memory stays bounded
-    pending: deque = deque()
+    out: list[_ChunkOut | None] = [None] * len(tasks)
+
+    def worker(k: int) -> None:
+        # every n_jobs-th chunk from k: no per-chunk hand-over between threads (each one
+        # holds the GIL for a while), and each thread holds one chunk's signals at a time
+        for i in range(k, len(tasks), n_jobs):
+            out[i] = ctx.process(*tasks[i])
+
     with ThreadPoolExecutor(max_workers=n_jobs) as ex:
-        # keep `window` chunks in flight at all times (no barrier between
-        # batches), collecting results in order
-        for t in tasks:
-            if len(pending) >= window:
-                out.append(pending.popleft().result())
-            pending.append(ex.submit(ctx.process, *t))
-        while pending:
-            out.append(pending.popleft().result())
-    return out
+        for fut in [ex.submit(worker, k) for k in range(n_jobs)]:
+            fut.result()
+    return out  # type: ignore[return-value]
 
 
 @numba.njit(nogil=True, cache=True)
