@@ -88,7 +88,7 @@ def muscle_figures(seed: int, condition: str, fs: float, duration_s: float = 4.0
     from motorsign.mup.sorting import _frac_shift
     from motorsign.simulate.voluntary import generate, make_unit
 
-    p = MupParams()
+    p = MupParams(internal_rate_hz=0.0)  # the detection band at the recording's own rate
     sim = generate(seed=seed, condition=condition, duration_s=duration_s, fs=fs)
     src = ChannelSource(sim.to_recording(), 0, p)
     det = np.concatenate([c.det[c.start - c.offset : c.stop - c.offset] for c in src.chunks()])

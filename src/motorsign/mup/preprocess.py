@@ -13,6 +13,17 @@ Two zero-phase signals are derived from the recorded one:
 A :class:`ChannelSource` hands out these signals chunk by chunk (with
 margins, so filters settle) and keeps them in memory only when the channel is
 short enough (``cache_samples``), so long recordings stay bounded in memory.
+
+Below ``MupParams.internal_rate_hz`` (20 kHz) the channel is first resampled
+by the smallest integer factor reaching it (band-limited,
+``scipy.signal.resample_poly``, chunk by chunk with the same margins), and
+everything downstream runs at that analysis rate: the sorting was built and
+tuned on 20-kHz signals, and at 4 kHz a sampled 0.1-0.2 ms spike falls
+between samples, so that its sampled peak (detection), its windows
+(clustering) and the sample counts behind the shape comparisons all depend
+on where the samples fall (``docs/mup.md``, *Sampling rate*). The raw signal
+handed out with the filtered ones is the recorded samples repeated (so
+clipping runs keep their meaning, ``clip_run`` × factor samples long).
 """
 
 from __future__ import annotations
@@ -25,7 +36,7 @@ import numpy as np
 
 from motorsign.mup.params import MupParams
 
-__all__ = ["ChannelSource", "FilteredChunk", "design_filters"]
+__all__ = ["ChannelSource", "FilteredChunk", "design_filters", "upsample_factor"]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +87,28 @@ def design_filters(fs: float, params: MupParams) -> tuple[np.ndarray, np.ndarray
     return sos_wide, sos_det
 
 
+def upsample_factor(fs: float, params: MupParams) -> int:
+    """Integer factor by which a recording at ``fs`` is resampled for the analysis.
+
+    The smallest integer reaching ``params.internal_rate_hz`` (1 at or above
+    it, or when it is 0).
+
+    Parameters
+    ----------
+    fs : float
+        Sampling rate of the recording (Hz).
+    params : MupParams
+
+    Returns
+    -------
+    int
+    """
+    target = float(params.internal_rate_hz)
+    if not target > 0 or fs >= target:
+        return 1
+    return int(np.ceil(target / fs - 1e-9))
+
+
 @dataclass
 class FilteredChunk:
     """One chunk of a channel: raw, wide-band and detection signals.
@@ -110,14 +143,20 @@ class ChannelSource:
         self.recording = recording
         self.channel = int(channel)
         self.segment = int(segment)
-        self.fs = float(recording.sampling_rate_hz)
-        self.n = int(recording.n_samples(segment))
+        #: sampling rate of the recording (Hz)
+        self.fs_in = float(recording.sampling_rate_hz)
+        self.n_in = int(recording.n_samples(segment))
+        #: integer resampling factor to the analysis rate (1: none)
+        self.up = upsample_factor(self.fs_in, params)
+        #: analysis rate (Hz) and length (samples) of every signal handed out
+        self.fs = self.fs_in * self.up
+        self.n = self.n_in * self.up
         self.sos_wide, self.sos_det = design_filters(self.fs, params)
         self.mains = self._setup_mains(params)
         self._cache: list[FilteredChunk] | None = None
         self._nonfinite: dict[int, int] = {}  # chunk start -> NaN/inf samples in its core
         if self.n <= CACHE_SAMPLES:
-            self._cache = list(self._compute(self.n, 0))
+            self._cache = list(self._compute(self.n_in, 0))
 
     def _setup_mains(self, params: MupParams) -> dict:
         """Measure mains hum on the channel; notch it in both signals when it matters.
@@ -136,10 +175,12 @@ class ChannelSource:
         if params.mains == "off":
             return info
         bw = MAINS_BANDWIDTH_HZ
-        top = min(MAINS_MAX_HZ, 0.45 * self.fs - 2 * bw)
+        top = min(MAINS_MAX_HZ, 0.45 * self.fs_in - 2 * bw)
         windows = probe_windows(self.recording, [self.channel], self.segment, MAINS_PROBE_S, 3)
         force = float(params.mains) if params.mains in ("50", "60") else None
-        est = estimate_mains(windows, self.fs, np.ascontiguousarray(self.sos_wide), max_hz=top,
+        # the probe windows are recorded samples: measured at the recording's rate
+        sos_in = self.sos_wide if self.up == 1 else design_filters(self.fs_in, params)[0]
+        est = estimate_mains(windows, self.fs_in, np.ascontiguousarray(sos_in), max_hz=top,
                              notch_bandwidth_hz=bw, force_hz=force)
         hum = float(np.nanmax(est.hum_uv)) if np.isfinite(est.hum_uv).any() else None
         info.update(hz=est.hz, harmonics_hz=est.harmonics_hz, hum_uv=hum)
@@ -178,13 +219,22 @@ class ChannelSource:
                 fill = np.float32(np.median(good)) if good.size else np.float32(0.0)
                 raw = np.where(bad, fill, raw).astype(np.float32)
                 self._nonfinite[c.start] = int(bad[c.margin_before:bad.size - c.margin_after].sum())
+            up = self.up
+            if up > 1:
+                from scipy.signal import resample_poly
+
+                sig = np.ascontiguousarray(resample_poly(raw.astype(np.float64), up, 1),
+                                           dtype=np.float32)
+                raw = np.repeat(raw, up)
+            else:
+                sig = raw
             yield FilteredChunk(
-                start=c.start,
-                stop=c.stop,
-                offset=c.start - c.margin_before,
+                start=c.start * up,
+                stop=c.stop * up,
+                offset=(c.start - c.margin_before) * up,
                 raw=raw,
-                wide=self._filt(self.sos_wide, raw - np.median(raw)),
-                det=self._filt(self.sos_det, raw),
+                wide=self._filt(self.sos_wide, sig - np.median(sig)),
+                det=self._filt(self.sos_det, sig),
             )
 
     @property
@@ -197,4 +247,4 @@ class ChannelSource:
         if self._cache is not None:
             yield from self._cache
             return
-        yield from self._compute(int(CHUNK_S * self.fs), int(MARGIN_S * self.fs))
+        yield from self._compute(int(CHUNK_S * self.fs_in), int(MARGIN_S * self.fs_in))

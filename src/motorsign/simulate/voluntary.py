@@ -128,7 +128,7 @@ class _Unit:
         self.jitter_ms = c["jitter_us"] * 1e-3
         self.peak_ms = self._mean_peak_ms()
 
-    def _mean_peak_ms(self, step_ms: float = 0.005) -> float:
+    def _mean_peak_ms(self, step_ms: float = 0.005, fs: float | None = None) -> float:
         """Time of the largest absolute value of the unit's *mean* discharge.
 
         Every discharge jitters its spikes (independent Gaussian delays of SD
@@ -144,6 +144,11 @@ class _Unit:
         h = np.arange(-4.0 * self.jitter_ms, 4.0 * self.jitter_ms + step_ms / 2, step_ms)
         g = np.exp(-0.5 * (h / self.jitter_ms) ** 2)
         mean = slow + np.convolve(spikes, g / g.sum(), mode="same")
+        if fs is not None and fs < ANTIALIAS_BELOW_HZ:
+            # recorded behind the anti-alias filter (as generate() renders it below
+            # ANTIALIAS_BELOW_HZ): the peak is that of the band-limited mean, which
+            # can sit on another spike when the largest one is the narrowest
+            mean = np.convolve(mean, _antialias_fir(fs, 1000.0 / step_ms), mode="same")
         return float(t[np.argmax(np.abs(mean))])
 
     def wave(self, t_ms: np.ndarray, tau: np.ndarray | None = None, gain: float = 1.0) -> np.ndarray:
@@ -152,6 +157,18 @@ class _Unit:
         for a, ti, w in zip(self.a, tau, self.w):
             v = v + a * _ricker((t_ms - ti) / w)
         return gain * v
+
+
+def _antialias_fir(fs: float, fine_hz: float) -> np.ndarray:
+    """The anti-alias FIR of ``scipy.signal.resample_poly`` (decimation to ``fs``) at ``fine_hz``.
+
+    Same continuous-time prototype: cutoff fs/2, Kaiser window (beta 5),
+    ±10 output samples long.
+    """
+    from scipy.signal import firwin
+
+    half = int(round(10.0 * fine_hz / fs))
+    return firwin(2 * half + 1, 0.5 * fs, window=("kaiser", 5.0), fs=fine_hz)
 
 
 def make_unit(rng: np.random.Generator, cls: str = "normal"):
@@ -265,6 +282,8 @@ def generate(*, seed: int = 0, condition: str | None = None, duration_s: float |
     for uid, k in enumerate(active):
         cls = model["cls"] if rng.uniform() < frac else "normal"
         unit = _Unit(rng, cls)
+        if over > 1:  # truth time on the waveform as recorded (band-limited)
+            unit.peak_ms = unit._mean_peak_ms(fs=fs)
         rate = float(min(model["fmax"], model["fmin"] + model["gain"] * (effort - thresholds[k])))
         times = _spike_train(rng, rate, duration_s, isi_cv, float(rng.uniform(0, 1.0 / rate)))
         # noise-free features by the analysis' own definitions, on the waveform as
