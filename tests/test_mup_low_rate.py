@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -13,16 +10,7 @@ from motorsign.mup.params import MupParams
 from motorsign.mup.preprocess import ChannelSource, upsample_factor
 from motorsign.mup.sorting import _frac_shift, _frac_shift_rows
 from motorsign.recording import Recording
-
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-CONDITIONS = ("normal", "neurogenic", "myopathic")
-
-
-def _assignment_scores():
-    spec = importlib.util.spec_from_file_location("bench_mup_accuracy", BENCH / "bench_mup_accuracy.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.assignment_scores
+from test_mup_rates import CONDITIONS, _assignment_scores  # the benchmark's scorer
 
 
 def test_assignment_holds_at_4_khz():
