@@ -97,6 +97,16 @@ def design_bandpass(fs: float, low_hz: float, high_hz: float, order: int = 2,
 
 
 @numba.njit(nogil=True, cache=True)
+def _first_row(x, row):  # pragma: no cover - compiled
+    """Row ``row`` of ``x`` as float32, NaN read as 0 (the value a pass subtracts)."""
+    out = np.zeros(x.shape[1], np.float32)
+    for j in range(x.shape[1]):
+        v = x[row, j]
+        out[j] = v if v == v else np.float32(0.0)
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
 def _pass_setup(src, sos, backward, sub_first):  # pragma: no cover - compiled
     """float32 coefficients, zero state (2 x (n_sections, c)) and the first sample subtracted."""
     c = src.shape[1]
@@ -105,12 +115,7 @@ def _pass_setup(src, sos, backward, sub_first):  # pragma: no cover - compiled
     for s in range(ns):
         for q in range(6):
             co[s, q] = np.float32(sos[s, q])
-    x0 = np.zeros(c, np.float32)
-    if sub_first:
-        first = src.shape[0] - 1 if backward else 0
-        for j in range(c):
-            v = src[first, j]
-            x0[j] = v if v == v else np.float32(0.0)
+    x0 = _first_row(src, src.shape[0] - 1 if backward else 0) if sub_first else np.zeros(c, np.float32)
     return co, np.zeros((ns, c), np.float32), np.zeros((ns, c), np.float32), x0
 
 
@@ -248,15 +253,6 @@ def sosfiltfilt_nb(x, sos, out):  # pragma: no cover - compiled
     # value, which multiplied the start-up compile time
     _pass(x, sos, out, np.bool_(False))
     _pass(out, sos, out, np.bool_(True))
-
-
-@numba.njit(nogil=True, cache=True)
-def _first_row(x, row):  # pragma: no cover - compiled
-    out = np.zeros(x.shape[1], np.float32)
-    for j in range(x.shape[1]):
-        v = x[row, j]
-        out[j] = v if v == v else np.float32(0.0)
-    return out
 
 
 @numba.njit(nogil=True, cache=True)

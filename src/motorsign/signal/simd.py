@@ -79,7 +79,11 @@ def _arrays(spec) -> bool:
 
 
 def _splat(builder: ir.IRBuilder, scalar: ir.Value) -> ir.Value:
-    vec = ir.Constant(_VEC, ir.Undefined)
+    """A vector of ``LANES`` copies of ``scalar`` (its own element type; integers other
+    than int1 are widened to int64 first)."""
+    if isinstance(scalar.type, ir.IntType) and scalar.type.width not in (1, 64):
+        scalar = builder.sext(scalar, ir.IntType(64))
+    vec = ir.Constant(ir.VectorType(scalar.type, LANES), ir.Undefined)
     for k in range(LANES):
         vec = builder.insert_element(vec, scalar, ir.Constant(_I32, k))
     return vec
@@ -259,7 +263,7 @@ def window_sums_lanes8(typingctx, raw, y, lane0, row_start, row_stop, window_sta
             builder.store(builder.add(builder.load(nnan_v), builder.sub(one, ok_i)), nnan_v)
             later = builder.icmp_signed(">", i, wa)
             eq = builder.fcmp_ordered("==", v, builder.load(prev_v))
-            eq = builder.and_(eq, _splat_bool(builder, later))
+            eq = builder.and_(eq, _splat(builder, later))
             run = builder.select(eq, builder.add(builder.load(run_v), one), one)
             builder.store(run, run_v)
             best = builder.load(best_v)
@@ -270,14 +274,6 @@ def window_sums_lanes8(typingctx, raw, y, lane0, row_start, row_stop, window_sta
         return context.get_dummy_value()
 
     return sig, codegen
-
-
-def _splat_bool(builder: ir.IRBuilder, flag: ir.Value) -> ir.Value:
-    vec_ty = ir.VectorType(ir.IntType(1), LANES)
-    vec = ir.Constant(vec_ty, ir.Undefined)
-    for k in range(LANES):
-        vec = builder.insert_element(vec, flag, ir.Constant(_I32, k))
-    return vec
 
 
 @intrinsic
@@ -320,11 +316,11 @@ def excursion_scan_lanes8(typingctx, y, lane0, row_start, row_stop, thr, dead, b
         slots = [cgutils.alloca_once_value(builder, builder.load(p, align=4)) for p in ptrs]
         best_s, bestv_s, below_s = slots
         row = cgutils.alloca_once_value(builder, r0)
-        r0_vec = _splat_int(builder, r0)
+        r0_vec = _splat(builder, r0)
         last_s = cgutils.alloca_once_value(
             builder, builder.sub(builder.sub(r0_vec, ir.Constant(_VEC_I, [1] * LANES)),
                                  builder.load(below_s)))
-        dead_vec = _splat_int(builder, dead_v)
+        dead_vec = _splat(builder, dead_v)
         minus1 = ir.Constant(_VEC_I, [-1] * LANES)
         fabs = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_VEC, [_VEC]),
                                               "llvm.fabs.v8f32")
@@ -364,7 +360,7 @@ def excursion_scan_lanes8(typingctx, y, lane0, row_start, row_stop, thr, dead, b
         a = lanes_abs(i)
         best = builder.load(best_s)
         bestv = builder.load(bestv_s)
-        i_vec = _splat_int(builder, i)
+        i_vec = _splat(builder, i)
         above = builder.fcmp_ordered(">=", a, t)
         active = builder.icmp_signed(">", best, minus1)
         # a new excursion, or a larger sample of the open one
@@ -384,7 +380,7 @@ def excursion_scan_lanes8(typingctx, y, lane0, row_start, row_stop, thr, dead, b
         builder.cbranch(any_lane(ended), done, head)
         builder.position_at_end(done)
         end_row = builder.load(row)
-        e_vec = _splat_int(builder, end_row)
+        e_vec = _splat(builder, end_row)
         builder.store(builder.sub(builder.sub(e_vec, ir.Constant(_VEC_I, [1] * LANES)),
                                   builder.load(last_s)), below_s)
         for p, s in zip(ptrs, slots):
@@ -392,15 +388,6 @@ def excursion_scan_lanes8(typingctx, y, lane0, row_start, row_stop, thr, dead, b
         return end_row
 
     return sig, codegen
-
-
-def _splat_int(builder: ir.IRBuilder, scalar: ir.Value) -> ir.Value:
-    if scalar.type != _I64:
-        scalar = builder.sext(scalar, _I64)
-    vec = ir.Constant(_VEC_I, ir.Undefined)
-    for k in range(LANES):
-        vec = builder.insert_element(vec, scalar, ir.Constant(_I32, k))
-    return vec
 
 
 @intrinsic

@@ -10,6 +10,16 @@ from motorsign.signal.simd import LANES, excursion_scan_lanes8, rows_contiguous
 __all__ = ["detect_excursions_nb"]
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _emit(idx, chs, m, b, j, core_start, core_stop):  # pragma: no cover - compiled
+    """Append peak ``b`` of channel ``j`` when it lies in the core; returns the new count."""
+    if core_start <= b < core_stop:
+        idx[m] = b
+        chs[m] = j
+        m += 1
+    return m
+
+
 @numba.njit(nogil=True, cache=True)
 def detect_excursions_nb(y, thr, core_start, core_stop, dead):  # pragma: no cover - compiled
     """Largest absolute sample of each supra-threshold excursion.
@@ -74,16 +84,10 @@ def detect_excursions_nb(y, thr, core_start, core_stop, dead):  # pragma: no cov
                 b = best[j]
                 if b >= 0 and below[j] >= dead:
                     best[j] = -1
-                    if core_start <= b < core_stop:
-                        idx[m] = b
-                        chs[m] = j
-                        m += 1
+                    m = _emit(idx, chs, m, b, j, core_start, core_stop)
         for j in range(g, g + LANES):
-            b = best[j]
-            if b >= 0 and core_start <= b < core_stop:
-                idx[m] = b
-                chs[m] = j
-                m += 1
+            if best[j] >= 0:
+                m = _emit(idx, chs, m, best[j], j, core_start, core_stop)
     # the other channels, scalar
     if lanes < c:
         for i in range(n):
@@ -97,18 +101,11 @@ def detect_excursions_nb(y, thr, core_start, core_stop, dead):  # pragma: no cov
                 elif best[j] >= 0:
                     below[j] += 1
                     if below[j] >= dead:
-                        b = best[j]
+                        m = _emit(idx, chs, m, best[j], j, core_start, core_stop)
                         best[j] = -1
-                        if core_start <= b < core_stop:
-                            idx[m] = b
-                            chs[m] = j
-                            m += 1
         for j in range(lanes, c):
-            b = best[j]
-            if b >= 0 and core_start <= b < core_stop:
-                idx[m] = b
-                chs[m] = j
-                m += 1
+            if best[j] >= 0:
+                m = _emit(idx, chs, m, best[j], j, core_start, core_stop)
     # by channel, each channel's peaks in time order (a stable counting sort)
     start = np.zeros(c + 1, np.int64)
     for k in range(m):
