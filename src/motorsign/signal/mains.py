@@ -16,6 +16,7 @@ inflation is large enough to cost sensitivity.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from dataclasses import dataclass, field
@@ -72,6 +73,14 @@ class MainsEstimate:
     measured: bool = False
 
 
+@functools.lru_cache(maxsize=8)
+def _hann(n: int) -> np.ndarray:
+    """Periodic Hann window of ``n`` samples (read-only, shared)."""
+    win = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)
+    win.flags.writeable = False
+    return win
+
+
 def _psd(x: np.ndarray, fs: float) -> tuple[np.ndarray, float]:
     """Welch power spectral density (µV²/Hz) of each column, 1-s Hann segments, half overlap.
 
@@ -83,7 +92,7 @@ def _psd(x: np.ndarray, fs: float) -> tuple[np.ndarray, float]:
     n = x.shape[0]
     nper = min(n, int(round(fs)))
     step = max(1, nper // 2)
-    win = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(nper) / nper)  # periodic Hann
+    win = _hann(nper)
     scale = 1.0 / (fs * np.sum(win ** 2))
     df = fs / nper
     keep = min(nper // 2 + 1, int(_PSD_MAX_HZ / df) + _FLOOR_BINS[1] + 2)
@@ -198,18 +207,30 @@ def estimate_mains(
         return est
     est.measured = True
     cands = (float(force_hz),) if force_hz else tuple(float(c) for c in candidates_hz)
-    def spectrum(w):
+    def prepare(w):
         # float32 like the recording's chunks: the probe's arrays stay no larger
         # than a chunk's, so the allocator keeps returning chunk buffers to
         # the system (glibc raises its mmap threshold to the largest block
         # freed; a larger probe array would make chunk buffers heap-allocated
         # and raise the peak memory of long recordings by ~100 MB)
-        x = np.nan_to_num(np.ascontiguousarray(w, np.float32))
-        return (x, *_psd(x, fs))  # 1-Hz bins
+        return np.nan_to_num(np.ascontiguousarray(w, np.float32))
+
+    xs = _map(prepare, usable, n_jobs)
+    # the spectra by window and block of channels (columns are independent):
+    # more pieces than threads, so that the threads finish together
+    n_blocks = min(nc, max(1, n_jobs)) if n_jobs > 1 else 1
+    edges = np.linspace(0, nc, n_blocks + 1).astype(int)
+    pieces = [(i, a, b) for i in range(len(xs)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    spectra = _map(lambda piece: _psd(xs[piece[0]][:, piece[1]:piece[2]], fs), pieces, n_jobs)
+    by_window: list[list] = [[] for _ in xs]
+    for (i, _a, _b), (psd, df) in zip(pieces, spectra):
+        by_window[i].append((psd, df))
+    windows_psd = [(x, np.hstack([ps for ps, _ in parts]), parts[0][1])
+                   for x, parts in zip(xs, by_window)]
 
     per_window = []
     best_total = {c: 0.0 for c in cands}
-    for x, psd, df in _map(spectrum, usable, n_jobs):
+    for x, psd, df in windows_psd:
         res = {}
         for c in cands:
             hz = [h * c for h in range(1, int(min(max_hz, _PSD_MAX_HZ) // c) + 1)

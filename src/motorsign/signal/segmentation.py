@@ -242,14 +242,14 @@ def segment_channel(stats: np.ndarray, cand_time_s: np.ndarray, cand_amp_uv: np.
         tb = cand_time_s[big]
         order = np.argsort(tb)
         tb, wis = tb[order], wi[order]
-        for w in np.flatnonzero(counts):
-            rate = counts[w] / win_s
-            if rate >= params.activity_min_rate_hz:
-                tw = tb[wis == w]
-                isi = np.diff(tw)
-                cv = isi.std() / isi.mean() if isi.size >= 2 and isi.mean() > 0 else 1.0
-                if cv > params.crd_max_isi_cv:
-                    active[w] = True
+        # windows dense in MUP-sized spikes, unless they fire time-locked (a CRD)
+        dense = (counts > 0) & (counts / win_s >= params.activity_min_rate_hz)
+        for w in np.flatnonzero(dense):
+            tw = tb[wis == w]
+            isi = np.diff(tw)
+            cv = isi.std() / isi.mean() if isi.size >= 2 and isi.mean() > 0 else 1.0
+            if cv > params.crd_max_isi_cv:
+                active[w] = True
         if np.isfinite(resting) and resting > 0:
             loud = rms >= params.activity_rms_factor * resting
             active |= loud & (counts >= params.activity_rms_min_spikes)

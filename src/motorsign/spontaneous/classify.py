@@ -53,6 +53,7 @@ irregular shape for fasciculations).
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from motorsign.spontaneous.features import FEATURE_NAMES
@@ -97,31 +98,197 @@ def morphology_class(feat: np.ndarray, p) -> np.ndarray:
     return _NAMES[_morphology_codes(feat, p)]
 
 
-def _morphology_codes(feat: np.ndarray, p) -> np.ndarray:
-    m = feat.shape[0]
-    out = np.full(m, _UNCL, np.int8)
-    if m == 0:
-        return out
-    amp = feat[:, _F["amplitude_uv"]]
-    dur = feat[:, _F["duration_ms"]]
-    init = feat[:, _F["initial_sign"]]
-    psign = feat[:, _F["peak_sign"]]
-    pos = feat[:, _F["pos_peak_uv"]]
-    hw = feat[:, _F["half_width_ms"]]
-    post_neg = -feat[:, _F["post_min_uv"]]
-    sharp_fib = hw <= p.fib_max_half_width_ms
-    spike = hw <= p.spike_max_half_width_ms
-    mup = ((amp >= p.mup_min_uv) & (dur >= p.mup_min_duration_ms) & (dur <= p.mup_max_duration_ms)
-           & (~spike | (amp >= p.spike_mup_min_uv)))
-    ep = (init < 0) & (psign < 0) & (hw <= p.endplate_max_half_width_ms) & (amp <= p.endplate_max_uv) & ~mup
-    out[ep] = _EP
-    fib = (init > 0) & sharp_fib & (amp <= p.fib_max_uv) & ~mup
-    out[fib] = _FIB
-    out[mup] = _MUPL
-    psw = (psign > 0) & (hw >= p.psw_min_half_width_ms) & (post_neg <= p.psw_max_neg_ratio * pos)
-    out[psw] = _PSW
-    out[amp >= p.artifact_min_uv] = _ART
+#: The thresholds the compiled rules read, in the order of their ``prm`` array.
+_RULE_PARAMS = (
+    "fib_max_half_width_ms", "spike_max_half_width_ms", "mup_min_uv", "mup_min_duration_ms",
+    "mup_max_duration_ms", "spike_mup_min_uv", "endplate_max_half_width_ms", "endplate_max_uv",
+    "fib_max_uv", "psw_min_half_width_ms", "psw_max_neg_ratio", "artifact_min_uv",
+    "threshold_k", "train_min_n", "voluntary_min_rate_hz", "crd_max_isi_cv", "crd_min_rate_hz",
+    "crd_min_phases", "endplate_min_rate_hz", "fasc_max_rate_hz", "fib_min_rate_hz",
+    "source_vote_min_fraction", "isolated_min_snr",
+)
+(_P_FIB_HW, _P_SPIKE_HW, _P_MUP_UV, _P_MUP_DMIN, _P_MUP_DMAX, _P_SPIKE_MUP_UV, _P_EP_HW, _P_EP_UV,
+ _P_FIB_UV, _P_PSW_HW, _P_PSW_NEG, _P_ART_UV, _P_K, _P_TRAIN_N, _P_VOL_RATE, _P_CRD_CV,
+ _P_CRD_RATE, _P_CRD_PHASES, _P_EP_RATE, _P_FASC_RATE, _P_FIB_RATE, _P_VOTE_FRAC,
+ _P_LONE_SNR) = range(len(_RULE_PARAMS))
+# the feature columns the rules read
+_C_AMP, _C_DUR, _C_INIT, _C_PSIGN, _C_POS, _C_HW, _C_POSTMIN, _C_NOISE, _C_PHASES = (
+    _F["amplitude_uv"], _F["duration_ms"], _F["initial_sign"], _F["peak_sign"], _F["pos_peak_uv"],
+    _F["half_width_ms"], _F["post_min_uv"], _F["noise_uv"], _F["phases"])
+
+
+def _rule_params(p) -> np.ndarray:
+    return np.array([float(getattr(p, name)) for name in _RULE_PARAMS], np.float64)
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _shape_code(f, prm):  # pragma: no cover - compiled
+    """The morphology rules for one discharge's features ``f`` (see the module docstring)."""
+    amp, dur, hw = f[_C_AMP], f[_C_DUR], f[_C_HW]
+    init, psign = f[_C_INIT], f[_C_PSIGN]
+    spike = hw <= prm[_P_SPIKE_HW]
+    mup = (amp >= prm[_P_MUP_UV] and dur >= prm[_P_MUP_DMIN] and dur <= prm[_P_MUP_DMAX]
+           and (not spike or amp >= prm[_P_SPIKE_MUP_UV]))
+    code = _UNCL
+    if (init < 0 and psign < 0 and hw <= prm[_P_EP_HW] and amp <= prm[_P_EP_UV]
+            and not mup):
+        code = _EP
+    if init > 0 and hw <= prm[_P_FIB_HW] and amp <= prm[_P_FIB_UV] and not mup:
+        code = _FIB
+    if mup:
+        code = _MUPL
+    if psign > 0 and hw >= prm[_P_PSW_HW] and -f[_C_POSTMIN] <= prm[_P_PSW_NEG] * f[_C_POS]:
+        code = _PSW
+    if amp >= prm[_P_ART_UV]:
+        code = _ART
+    return code
+
+
+@numba.njit(nogil=True, cache=True)
+def _morphology_codes_nb(feat, prm):  # pragma: no cover - compiled
+    out = np.empty(feat.shape[0], np.int8)
+    for i in range(feat.shape[0]):
+        out[i] = _shape_code(feat[i], prm)
     return out
+
+
+def _morphology_codes(feat: np.ndarray, p) -> np.ndarray:
+    return _morphology_codes_nb(np.ascontiguousarray(feat, np.float64), _rule_params(p))
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _min1(x):  # pragma: no cover - compiled
+    # np.minimum(x, 1.0): NaN stays NaN
+    return 1.0 if x > 1.0 else x
+
+
+@numba.njit(nogil=True, cache=True)
+def _classify_nb(feat, labels, in_act, in_art, s_n, s_rate, s_cv, s_reg,
+                 prm):  # pragma: no cover - compiled
+    """The rules of the module docstring for one channel, in their order.
+
+    ``s_n``, ``s_rate``, ``s_cv``, ``s_reg``: each source's discharges, rate,
+    interval CV and regularity. Returns codes (int8) and confidences.
+    """
+    m = feat.shape[0]
+    kinds = np.empty(m, np.int8)
+    out = np.empty(m, np.int8)
+    conf = np.empty(m)
+    snr = np.empty(m)
+    n = np.ones(m)
+    regular = np.zeros(m, np.bool_)
+    irregular = np.zeros(m, np.bool_)
+    n_src = s_n.size
+    k = prm[_P_K]
+    min_n = prm[_P_TRAIN_N]
+    for i in range(m):
+        f = feat[i]
+        kind = _shape_code(f, prm)
+        kinds[i] = kind
+        amp = f[_C_AMP]
+        noise = f[_C_NOISE]
+        snr[i] = amp / (noise if (noise != noise or noise > 1e-9) else 1e-9)
+        c = (snr[i] - 2 * k) / (4 * k)
+        if c < 0.0:
+            c = 0.0
+        elif c > 1.0:
+            c = 1.0
+        c = c * 0.5 + 0.4
+        lab = labels[i]
+        rate = np.nan
+        cv = np.nan
+        if 0 <= lab < n_src:
+            n[i] = s_n[lab]
+            rate = s_rate[lab]
+            cv = s_cv[lab]
+            regular[i] = s_reg[lab]
+        reg = regular[i]
+        enough = n[i] >= min_n
+        irregular[i] = enough and not reg
+        code = kind
+        rest = not in_act[i] and not in_art[i]
+        if rest and kind == _MUPL:
+            crd = (enough and cv <= prm[_P_CRD_CV] and rate >= prm[_P_CRD_RATE]
+                   and f[_C_PHASES] >= prm[_P_CRD_PHASES])
+            fast = rate >= prm[_P_VOL_RATE]
+            if crd:
+                code = _CRD
+                c = _min1(c + 0.2)
+            elif (reg and amp <= prm[_P_FIB_UV] and f[_C_HW] <= prm[_P_FIB_HW]
+                  and f[_C_INIT] > 0 and rate >= prm[_P_FIB_RATE]):
+                code = _FIB
+                c = _min1(c + 0.2)
+            elif reg and fast:
+                code = _MUP
+                c = _min1(c + 0.1)
+            else:
+                code = _FASC
+                if n[i] >= 2 and not (reg and rate > prm[_P_FASC_RATE]):
+                    c += 0.2
+        if rest and kind == _FIB and irregular[i] and rate >= prm[_P_EP_RATE]:
+            code = _EP
+        if (kind == _FIB or kind == _PSW) and rest and reg:
+            c += 0.3
+        if rest and kind == _EP and irregular[i]:
+            c += 0.2
+        out[i] = code
+        conf[i] = c
+    # one source, one kind: majority among fibrillation, PSW, end-plate, unclassified
+    if n_src > 0:
+        counts = np.zeros((n_src, 4), np.int64)
+        for i in range(m):
+            lab = labels[i]
+            v = _vote_slot(out[i])
+            if v >= 0 and 0 <= lab < n_src and not in_act[i] and not in_art[i]:
+                counts[lab, v] += 1
+        win = np.full(n_src, -1, np.int64)
+        for q in range(n_src):
+            total = 0
+            top = 0
+            for v in range(4):
+                total += counts[q, v]
+                if counts[q, v] > counts[q, top]:
+                    top = v
+            if (total >= min_n and top != 3
+                    and counts[q, top] >= prm[_P_VOTE_FRAC] * total):
+                win[q] = top
+        for i in range(m):
+            lab = labels[i]
+            if (0 <= lab < n_src and win[lab] >= 0 and _vote_slot(out[i]) >= 0
+                    and not in_act[i] and not in_art[i]):
+                out[i] = _VOTABLE[win[lab]]
+    for i in range(m):
+        rest = not in_act[i] and not in_art[i]
+        o = out[i]
+        # an isolated small spike (no recurring source) is noise
+        if (rest and n[i] < min_n and snr[i] < prm[_P_LONE_SNR]
+                and (o == _FIB or o == _PSW or o == _EP)):
+            out[i] = _UNCL
+        if in_art[i]:
+            out[i] = _ART
+            conf[i] = 0.9
+        elif in_act[i]:
+            mup = kinds[i] == _MUPL
+            out[i] = _MUP if mup else _UNCL
+            conf[i] = 0.8 if mup else 0.3
+        conf[i] = _min1(conf[i])
+    return out, conf
+
+
+_VOTABLE = np.array([_FIB, _PSW, _EP, _UNCL], np.int8)
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _vote_slot(code):  # pragma: no cover - compiled
+    if code == _FIB:
+        return 0
+    if code == _PSW:
+        return 1
+    if code == _EP:
+        return 2
+    if code == _UNCL:
+        return 3
+    return -1
 
 
 def classify_channel(feat: np.ndarray, labels: np.ndarray, times_s: np.ndarray,
@@ -156,95 +323,20 @@ def classify_channel_codes(feat: np.ndarray, labels: np.ndarray, times_s: np.nda
                            source_stats: dict) -> tuple[np.ndarray, np.ndarray]:
     """As :func:`classify_channel`, the kinds as codes: indices into :data:`KIND_NAMES`."""
     m = feat.shape[0]
-    kinds = _morphology_codes(feat, p)
-    conf = np.zeros(m)
     if m == 0:
-        return kinds, conf
-    amp = feat[:, _F["amplitude_uv"]]
-    noise = feat[:, _F["noise_uv"]]
-    phases = feat[:, _F["phases"]]
-    snr = amp / np.maximum(noise, 1e-9)
-    conf = np.clip((snr - 2 * p.threshold_k) / (4 * p.threshold_k), 0, 1) * 0.5 + 0.4
-    # per-discharge firing statistics of its source
-    n = np.ones(m)
-    rate = np.full(m, np.nan)
-    isi_cv = np.full(m, np.nan)
-    regular = np.zeros(m, bool)
+        return np.zeros(0, np.int8), np.zeros(0)
     n_src = int(max(source_stats, default=-1)) + 1
-    if n_src > 0:
-        s_n = np.ones(n_src)
-        s_rate = np.full(n_src, np.nan)
-        s_cv = np.full(n_src, np.nan)
-        s_reg = np.zeros(n_src, bool)
-        for lab, st in source_stats.items():
-            s_n[lab] = st.n
-            s_rate[lab] = st.rate_hz
-            s_cv[lab] = st.isi_cv
-            s_reg[lab] = st.is_regular(p.regular_max_isi_cv, p.regular_min_consistent,
-                                       p.train_min_n)
-        has = (labels >= 0) & (labels < n_src)
-        li = labels[has]
-        n[has] = s_n[li]
-        rate[has] = s_rate[li]
-        isi_cv[has] = s_cv[li]
-        regular[has] = s_reg[li]
-    enough = n >= p.train_min_n
-    irregular = enough & ~regular
-    with np.errstate(invalid="ignore"):
-        fast = rate >= p.voluntary_min_rate_hz
-        crd = enough & (isi_cv <= p.crd_max_isi_cv) & (rate >= p.crd_min_rate_hz) & (
-            phases >= p.crd_min_phases)
-        dense = rate >= p.endplate_min_rate_hz
-        slow_or_irregular = ~(regular & (rate > p.fasc_max_rate_hz))
-    out = kinds.copy()
-    rest = ~in_activity & ~in_artifact
-    mup = kinds == _MUPL
-    # MUP-like at rest: CRD, voluntary unit, or fasciculation
-    sel = rest & mup & crd
-    out[sel] = _CRD
-    conf[sel] = np.minimum(1.0, conf[sel] + 0.2)
-    hw = feat[:, _F["half_width_ms"]]
-    init = feat[:, _F["initial_sign"]]
-    fib_train = rest & mup & ~crd & regular & (amp <= p.fib_max_uv) & (
-        hw <= p.fib_max_half_width_ms) & (init > 0) & (rate >= p.fib_min_rate_hz)
-    out[fib_train] = _FIB
-    conf[fib_train] = np.minimum(1.0, conf[fib_train] + 0.2)
-    sel = rest & mup & ~crd & ~fib_train & regular & fast
-    out[sel] = _MUP
-    conf[sel] = np.minimum(1.0, conf[sel] + 0.1)
-    sel = rest & mup & ~crd & ~fib_train & ~(regular & fast)
-    out[sel] = _FASC
-    conf[sel & (n >= 2) & slow_or_irregular] += 0.2
-    # fibrillation shape firing densely and irregularly: end-plate activity
-    fib = kinds == _FIB
-    out[rest & fib & irregular & dense] = _EP
-    fp = (fib | (kinds == _PSW)) & rest & regular
-    conf[fp] += 0.3
-    conf[rest & (kinds == _EP) & irregular] += 0.2
-    # one source, one kind: majority vote among the shape-level kinds
-    votable = np.array([_FIB, _PSW, _EP, _UNCL], np.int8)
-    lookup = np.full(len(_NAMES), -1)
-    lookup[votable] = np.arange(votable.size)
-    code = lookup[out]
-    vote = rest & (code >= 0) & (labels >= 0)
-    if n_src > 0 and vote.any():
-        nv = len(votable)
-        counts = np.bincount(labels[vote] * nv + code[vote], minlength=n_src * nv).reshape(n_src, nv)
-        total = counts.sum(axis=1)
-        top = np.argmax(counts, axis=1)
-        win = ((total >= p.train_min_n) & (top != nv - 1)
-               & (counts[np.arange(n_src), top] >= p.source_vote_min_fraction * total))
-        sel = vote & win[np.maximum(labels, 0)]
-        out[sel] = votable[top[labels[sel]]]
-    # an isolated small spike (no recurring source) is not called: noise
-    # crossings look like small fibrillations or end-plate spikes
-    lone = (rest & (n < p.train_min_n) & (snr < p.isolated_min_snr)
-            & np.isin(out, (_FIB, _PSW, _EP)))
-    out[lone] = _UNCL
-    # activity and artifacts
-    sel = in_activity & ~in_artifact
-    out[sel] = np.where(mup[sel], _MUP, _UNCL)
-    conf[sel] = np.where(mup[sel], 0.8, 0.3)
-    out[in_artifact] = _ART
-    conf[in_artifact] = 0.9
-    return out, np.minimum(conf, 1.0)
+    s_n = np.ones(n_src)
+    s_rate = np.full(n_src, np.nan)
+    s_cv = np.full(n_src, np.nan)
+    s_reg = np.zeros(n_src, np.bool_)
+    for lab, st in source_stats.items():
+        s_n[lab] = st.n
+        s_rate[lab] = st.rate_hz
+        s_cv[lab] = st.isi_cv
+        s_reg[lab] = st.is_regular(p.regular_max_isi_cv, p.regular_min_consistent, p.train_min_n)
+    return _classify_nb(np.ascontiguousarray(feat, np.float64),
+                        np.ascontiguousarray(labels, np.int64),
+                        np.ascontiguousarray(in_activity, np.bool_),
+                        np.ascontiguousarray(in_artifact, np.bool_), s_n, s_rate, s_cv, s_reg,
+                        _rule_params(p))

@@ -74,6 +74,10 @@ _F = {name: i for i, name in enumerate(FEATURE_NAMES)}
 _OUT_FEATURE_NAMES = ("amplitude_uv", "duration_ms", "phases", "initial_sign", "turns",
                       "rise_time_ms", "area_uvms", "noise_uv")
 _OUT_FEATURES = np.array([_F[name] for name in _OUT_FEATURE_NAMES], np.int64)
+_POLARITIES = np.asarray(["negative", "positive"], dtype=object)
+_STATES = np.asarray(["rest", "activity", "artifact"], dtype=object)  # the codes of rows["state"]
+# each kind's place in alphabetical order (a source's kind on a tie)
+_NAME_RANK = np.argsort(np.argsort(KIND_NAMES.astype(str), kind="stable"), kind="stable")
 
 
 @dataclass
@@ -105,21 +109,69 @@ class DetectionResult:
 class _ChunkOut:
     segment: int
     start: int
-    peaks: np.ndarray  # global sample index (segment coordinates)
-    chans: np.ndarray  # sorted (detect_excursions_nb), each channel in time order
-    feat: np.ndarray
-    snips: np.ndarray
+    peaks: np.ndarray | None  # global sample index (segment coordinates)
+    chans: np.ndarray | None  # sorted (detect_excursions_nb), each channel in time order
+    feat: np.ndarray | None
+    snips: np.ndarray | None
     stats: np.ndarray  # (n_windows, c, 5)
     noise: np.ndarray  # (c,)
-    by_channel: list = field(default_factory=list)
 
-    def __post_init__(self):
-        # candidates split by channel (they come sorted by channel, each in time
-        # order), in the worker thread; the whole-chunk arrays are then dropped
-        cuts = np.searchsorted(self.chans, np.arange(self.noise.size + 1))
-        feat, snips, peaks = self.feat, self.snips, self.peaks
-        self.by_channel = [(feat[a:b], snips[a:b], peaks[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
-        self.feat = self.snips = self.peaks = None
+
+class _Pool:
+    """All chunks' candidates in one set of arrays, filled as chunks finish.
+
+    Rows ``cuts[k, c]`` to ``cuts[k, c + 1]`` are channel ``c``'s candidates
+    of chunk ``k`` (in time order); ``chunk_seg[k]`` is the chunk's segment.
+    Chunks are added in any order (threads); each chunk's own arrays are
+    dropped once copied, so the candidates are held once, in a few large
+    arrays, rather than in hundreds of small ones that the allocator keeps
+    after they are freed.
+    """
+
+    def __init__(self, chunk_seg: np.ndarray, n_channels: int, n_features: int, snip_w: int):
+        self.chunk_seg = chunk_seg
+        self.cuts = np.zeros((chunk_seg.size, n_channels + 1), np.int64)
+        self.peaks = np.empty(0, np.int64)
+        self.feat = np.empty((0, n_features))
+        self.snips = np.empty((0, snip_w), np.float32)
+        self.n = 0
+        self._added = 0
+        self._grid = np.arange(n_channels + 1)
+        self._lock = threading.Lock()
+
+    def add(self, k: int, out: _ChunkOut) -> None:
+        """Copy chunk ``k``'s candidates in, then drop them from ``out``."""
+        m = out.peaks.size
+        with self._lock:
+            if self.n + m > self.peaks.size:
+                self._grow(m)
+            at = self.n
+            _copy_rows_nb(self.peaks, self.feat, self.snips, at, out.peaks, out.feat, out.snips)
+            self.n += m
+            self._added += 1
+        self.cuts[k] = at + np.searchsorted(out.chans, self._grid)
+        out.peaks = out.chans = out.feat = out.snips = None
+
+    def _grow(self, m: int) -> None:
+        # room for the chunks still to come at twice the rate seen so far: pages
+        # not yet written take no memory, and each growth copies what is held
+        per_chunk = (self.n + m) / (self._added + 1)
+        cap = max(self.n + m, int(math.ceil(2.0 * per_chunk * self.chunk_seg.size)) + 64,
+                  2 * self.peaks.size)
+        peaks = np.empty(cap, np.int64)
+        feat = np.empty((cap, self.feat.shape[1]))
+        snips = np.empty((cap, self.snips.shape[1]), np.float32)
+        _copy_rows_nb(peaks, feat, snips, 0, self.peaks[:self.n], self.feat[:self.n],
+                      self.snips[:self.n])
+        self.peaks, self.feat, self.snips = peaks, feat, snips
+
+
+@numba.njit(nogil=True, cache=True)
+def _copy_rows_nb(dst_peaks, dst_feat, dst_snips, at, peaks, feat, snips):  # pragma: no cover
+    for i in range(peaks.size):
+        dst_peaks[at + i] = peaks[i]
+        dst_feat[at + i] = feat[i]
+        dst_snips[at + i] = snips[i]
 
 
 class _Context:
@@ -316,23 +368,29 @@ def _resolve_channels(rec, channels) -> np.ndarray:
     return rec.channel_index(channels)
 
 
-def _run_chunks(ctx: _Context, n_jobs: int) -> list[_ChunkOut]:
+def _run_chunks(ctx: _Context, n_jobs: int, snip_w: int) -> tuple[list[_ChunkOut], _Pool]:
+    """Every chunk analysed (``n_jobs`` threads); their candidates pooled."""
     rec = ctx.rec
     tasks = [(s, st) for s in range(rec.n_segments) for st in range(0, rec.n_samples(s), ctx.chunk)]
-    if n_jobs <= 1 or len(tasks) <= 1:
-        return [ctx.process(s, st) for s, st in tasks]
+    pool = _Pool(np.array([s for s, _ in tasks], np.int64), ctx.idx.size, len(FEATURE_NAMES),
+                 snip_w)
     out: list[_ChunkOut | None] = [None] * len(tasks)
 
-    def worker(k: int) -> None:
-        # every n_jobs-th chunk from k: no per-chunk hand-over between threads (each one
+    def worker(k0: int, step: int) -> None:
+        # every n_jobs-th chunk from k0: no per-chunk hand-over between threads (each one
         # holds the GIL for a while), and each thread holds one chunk's signals at a time
-        for i in range(k, len(tasks), n_jobs):
-            out[i] = ctx.process(*tasks[i])
+        for k in range(k0, len(tasks), step):
+            res = ctx.process(*tasks[k])
+            pool.add(k, res)
+            out[k] = res
 
-    with ThreadPoolExecutor(max_workers=n_jobs) as ex:
-        for fut in [ex.submit(worker, k) for k in range(n_jobs)]:
-            fut.result()
-    return out  # type: ignore[return-value]
+    if n_jobs <= 1 or len(tasks) <= 1:
+        worker(0, 1)
+    else:
+        with ThreadPoolExecutor(max_workers=n_jobs) as ex:
+            for fut in [ex.submit(worker, k, n_jobs) for k in range(n_jobs)]:
+                fut.result()
+    return out, pool  # type: ignore[return-value]
 
 
 @numba.njit(nogil=True, cache=True)
@@ -363,21 +421,75 @@ def _dedupe_nb(times, det, onset_ms, end_ms, hw_ms, dead_s, ratio, window_s,
     return keep
 
 
-def _dedupe(times: np.ndarray, feat: np.ndarray, p: DetectParams) -> np.ndarray:
-    """Keep-mask removing duplicates (closer than ``dead_time_ms``) and satellites.
+@numba.njit(nogil=True, cache=True)
+def _channel_candidates_nb(peaks, feat, snips, cuts, chunk_seg, ci, fs, seg_offsets, cols,
+                           dead_s, ratio, window_s, spike_hw_ms):  # pragma: no cover - compiled
+    """Channel ``ci``'s candidates out of the pool, duplicates and satellites removed.
 
-    A satellite is a smaller candidate (detection-band peak ``satellite_ratio``
+    ``cols``: the feature columns of the detection-band peak, onset, end and
+    half width. Returns features, snippets, segments and times (s, segments
+    end to end) of the kept candidates, in time order.
+    """
+    m = 0
+    for k in range(cuts.shape[0]):
+        m += cuts[k, ci + 1] - cuts[k, ci]
+    rows = np.empty(m, np.int64)
+    segs = np.empty(m, np.int64)
+    times = np.empty(m)
+    j = 0
+    for k in range(cuts.shape[0]):
+        for r in range(cuts[k, ci], cuts[k, ci + 1]):
+            rows[j] = r
+            segs[j] = chunk_seg[k]
+            times[j] = peaks[r] / fs + seg_offsets[chunk_seg[k]]
+            j += 1
+    det = np.empty(m)
+    onset = np.empty(m)
+    end = np.empty(m)
+    hw = np.empty(m)
+    for i in range(m):
+        det[i] = feat[rows[i], cols[0]]
+        onset[i] = feat[rows[i], cols[1]]
+        end[i] = feat[rows[i], cols[2]]
+        hw[i] = feat[rows[i], cols[3]]
+    keep = _dedupe_nb(times, det, onset, end, hw, dead_s, ratio, window_s, spike_hw_ms)
+    # kept rows, in time order (chunks come in order and each channel's candidates
+    # in time order; the stable sort is a safeguard)
+    kept = np.flatnonzero(keep)
+    kept = kept[np.argsort(times[kept], kind="mergesort")]
+    n = kept.size
+    out_feat = np.empty((n, feat.shape[1]))
+    out_snips = np.empty((n, snips.shape[1]), np.float32)
+    out_segs = np.empty(n, np.int64)
+    out_times = np.empty(n)
+    for i in range(n):
+        r = rows[kept[i]]
+        out_feat[i] = feat[r]
+        out_snips[i] = snips[r]
+        out_segs[i] = segs[kept[i]]
+        out_times[i] = times[kept[i]]
+    return out_feat, out_snips, out_segs, out_times
+
+
+_DEDUPE_COLS = np.array([_F["det_peak_uv"], _F["onset_ms"], _F["end_ms"], _F["half_width_ms"]],
+                        np.int64)
+
+
+def _channel_candidates(pool: _Pool, ci: int, fs: float, seg_offsets: np.ndarray,
+                        p: DetectParams):
+    """Channel ``ci``'s candidates (features, snippets, segments, times), deduplicated.
+
+    Removes duplicates (closer than ``dead_time_ms``) and satellites: a
+    satellite is a smaller candidate (detection-band peak ``satellite_ratio``
     times smaller) inside the extent of a neighbour, or within
     ``satellite_window_ms`` of it when the satellite is not a sharp spike (a
     late MUP phase, the slow phase of a PSW).
     """
-    if times.size == 0:
-        return np.zeros(0, bool)
-    c = lambda name: np.ascontiguousarray(feat[:, _F[name]], np.float64)  # noqa: E731
-    return _dedupe_nb(np.ascontiguousarray(times, np.float64), c("det_peak_uv"), c("onset_ms"),
-                      c("end_ms"), c("half_width_ms"), p.dead_time_ms / 1000.0,
-                      float(p.satellite_ratio), p.satellite_window_ms / 1000.0,
-                      float(p.spike_max_half_width_ms))
+    return _channel_candidates_nb(pool.peaks, pool.feat, pool.snips, pool.cuts, pool.chunk_seg,
+                                  ci, fs, np.ascontiguousarray(seg_offsets, np.float64),
+                                  _DEDUPE_COLS, p.dead_time_ms / 1000.0, float(p.satellite_ratio),
+                                  p.satellite_window_ms / 1000.0,
+                                  float(p.spike_max_half_width_ms))
 
 
 def _in_intervals(t: np.ndarray, iv: list[tuple[float, float]]) -> np.ndarray:
@@ -450,7 +562,8 @@ def detect_spontaneous(
     p = make_params(params)
     names = [rec.channels[i].name for i in idx]
     ctx = _Context(rec, idx, p, max(1, int(n_jobs)))
-    chunks = _run_chunks(ctx, max(1, int(n_jobs)))
+    snip_w = (ctx.sn_pre + ctx.sn_post + ctx.sn_step - 1) // ctx.sn_step
+    chunks, pool = _run_chunks(ctx, max(1, int(n_jobs)), snip_w)
     seg_offsets = np.concatenate([[0.0], np.cumsum([rec.n_samples(s) / fs for s in range(rec.n_segments)])])
     total_s = float(seg_offsets[-1])
 
@@ -461,44 +574,15 @@ def detect_spontaneous(
     for s_ in range(rec.n_segments):
         st = [c.stats for c in chunks if c.segment == s_]
         seg_stats.append(np.concatenate(st) if st else np.zeros((0, nch, 5)))
-    snip_w = (ctx.sn_pre + ctx.sn_post + ctx.sn_step - 1) // ctx.sn_step
-
-    def _gather(ci: int):
-        """Channel ``ci``'s candidates from all chunks (chunk order, then detection order).
-
-        One channel at a time (per thread): memory stays at the chunk outputs
-        plus the channels in progress.
-        """
-        if not chunks:
-            return (np.zeros((0, len(FEATURE_NAMES))), np.zeros((0, snip_w), np.float32),
-                    np.zeros(0, np.int64), np.zeros(0, np.int64))
-        parts = [c.by_channel[ci] for c in chunks]
-        feat = np.concatenate([f for f, _, _ in parts])
-        snips = np.concatenate([sn for _, sn, _ in parts])
-        segs = np.repeat(np.array([c.segment for c in chunks], np.int64), [pk.size for _, _, pk in parts])
-        samples = np.concatenate([pk for _, _, pk in parts]).astype(np.int64)
-        for c in chunks:  # this channel is gathered: free its parts
-            c.by_channel[ci] = None
-        return feat, snips, segs, samples
 
     # per channel (threads: the kernels release the GIL)
     def _post(ci: int, name: str):
         iv_rows: list[dict] = []
         chan_summary: dict[str, dict] = {}
         train_counter = 0
-        feat, snips, segs, samples = _gather(ci)
-        times = samples / fs + seg_offsets[segs]
+        feat, snips, segs, times = _channel_candidates(pool, ci, fs, seg_offsets, p)
         noise_all = noise_mat[:, ci]
         amp = feat[:, _F["amplitude_uv"]]
-        keep = _dedupe(times, feat, p)
-        feat, snips, segs, times = feat[keep], snips[keep], segs[keep], times[keep]
-        amp = amp[keep]
-        if times.size > 1 and not np.all(times[1:] >= times[:-1]):
-            # (chunks come in order and each channel's candidates in time order,
-            # so this is a safeguard)
-            order = np.argsort(times, kind="stable")
-            feat, snips, segs, times, amp = (feat[order], snips[order], segs[order], times[order],
-                                             amp[order])
 
         # rest / activity / artifact per segment
         activity: list[tuple[float, float]] = []
@@ -547,45 +631,45 @@ def detect_spontaneous(
         in_art = _in_intervals(times, artifact)
 
         # shape clusters among rest discharges
-        labels = np.full(times.size, -1, np.int64)
-        rest_sel = ~in_act & ~in_art
-        if rest_sel.any():
-            lab, _ = cluster_channel(snips[rest_sel], amp[rest_sel],
-                                     feat[rest_sel, _F["noise_uv"]], p.shape_min_corr,
-                                     p.shape_floor_corr, p.shape_max_amp_ratio)
-            labels[rest_sel] = lab
-        members = {}
-        srt = np.argsort(labels, kind="stable")
-        bounds = np.searchsorted(labels[srt], np.arange(labels.max(initial=-1) + 2))
-        for lab in range(labels.max(initial=-1) + 1):
-            idx_l = srt[bounds[lab]: bounds[lab + 1]]
-            if idx_l.size:
-                members[lab] = idx_l
+        labels, _ = cluster_channel(snips, amp, feat[:, _F["noise_uv"]], p.shape_min_corr,
+                                    p.shape_floor_corr, p.shape_max_amp_ratio,
+                                    select=~in_act & ~in_art)
         stats_by_src = train_stats_by_source(times, labels)
         codes, conf = classify_channel_codes(feat, labels, times, in_act, in_art, p, stats_by_src)
 
         # trains: sources with enough rest discharges of one spontaneous kind
         train_ids = np.full(times.size, -1, np.int64)
         trains = []
-        for lab, st in stats_by_src.items():
-            if st.n < p.train_min_n:
-                continue
-            sel = members[lab]
-            cnt = np.bincount(codes[sel], minlength=KIND_NAMES.size)
-            kind = min(KIND_NAMES[cnt == cnt.max()])  # ties: the first name alphabetically
-            if kind in ("artifact", "unclassified"):
-                continue
-            train_ids[sel] = train_counter
-            trains.append({
-                "train_id": train_counter, "kind": kind, "n": int(st.n),
-                "rate_hz": st.rate_hz, "isi_cv": st.isi_cv,
-                "regularity_cv2": st.regularity_cv2,
-                "consistent_fraction": st.consistent_fraction,
-                "regular": st.is_regular(p.regular_max_isi_cv, p.regular_min_consistent,
-                                         p.train_min_n),
-                "first_s": float(times[sel].min()), "last_s": float(times[sel].max()),
-            })
-            train_counter += 1
+        n_src = len(stats_by_src)  # labels 0 .. n_src - 1, each with discharges
+        if n_src:
+            nk = KIND_NAMES.size
+            has = labels >= 0
+            cnt = np.bincount(labels[has] * nk + codes[has], minlength=n_src * nk).reshape(n_src, nk)
+            # each source's most frequent kind; ties: the first name alphabetically
+            tied = cnt == cnt.max(axis=1, keepdims=True)
+            top = np.argmin(np.where(tied, _NAME_RANK, nk), axis=1)
+            srt = np.argsort(labels, kind="stable")
+            bounds = np.searchsorted(labels[srt], np.arange(n_src + 1))
+            # times are in order: a source's first and last discharges bound it
+            first_s = times[srt[bounds[:-1]]]
+            last_s = times[srt[bounds[1:] - 1]]
+            train_of = np.full(n_src, -1, np.int64)
+            for lab, st in stats_by_src.items():
+                kind = KIND_NAMES[top[lab]]
+                if st.n < p.train_min_n or kind in ("artifact", "unclassified"):
+                    continue
+                train_of[lab] = train_counter
+                trains.append({
+                    "train_id": train_counter, "kind": kind, "n": int(st.n),
+                    "rate_hz": st.rate_hz, "isi_cv": st.isi_cv,
+                    "regularity_cv2": st.regularity_cv2,
+                    "consistent_fraction": st.consistent_fraction,
+                    "regular": st.is_regular(p.regular_max_isi_cv, p.regular_min_consistent,
+                                             p.train_min_n),
+                    "first_s": float(first_s[lab]), "last_s": float(last_s[lab]),
+                })
+                train_counter += 1
+            train_ids[has] = train_of[labels[has]]
 
         # columns as arrays; one DataFrame is assembled for all channels at the end
         rows = {
@@ -640,6 +724,7 @@ def detect_spontaneous(
             per_channel = list(ex.map(lambda a: _post(*a), list(enumerate(names))))
     else:
         per_channel = [_post(ci, name) for ci, name in enumerate(names)]
+    pool = None  # noqa: F841 - the candidates are in per_channel now: free them before assembly
     rows: list[dict] = []
     iv_rows: list[dict] = []
     chan_summary: dict[str, dict] = {}
@@ -759,7 +844,6 @@ def _assemble(rows: list[dict], names: list[str]):
     feat = col("feat")
     o = {name: i for i, name in enumerate(_OUT_FEATURE_NAMES)}
     amp = feat[:, o["amplitude_uv"]]
-    states = np.asarray(["rest", "activity", "artifact"], dtype=object)
     df = pd.DataFrame({
         "channel": np.asarray(names, dtype=object)[col("channel")],
         "time_s": col("time_s"),
@@ -767,8 +851,7 @@ def _assemble(rows: list[dict], names: list[str]):
         "amplitude_uv": amp,
         "duration_ms": feat[:, o["duration_ms"]],
         "phases": feat[:, o["phases"]].astype(np.int64),
-        "initial_polarity": np.where(feat[:, o["initial_sign"]] > 0, "positive", "negative"
-                                     ).astype(object),
+        "initial_polarity": _POLARITIES[(feat[:, o["initial_sign"]] > 0).view(np.int8)],
         "train_id": col("train_id"),
         "confidence": col("confidence"),
         "turns": feat[:, o["turns"]].astype(np.int64),
@@ -777,7 +860,7 @@ def _assemble(rows: list[dict], names: list[str]):
         "snr": amp / np.maximum(feat[:, o["noise_uv"]], 1e-9),
         "source_id": col("source_id"),
         "segment": col("segment"),
-        "state": states[col("state")],
+        "state": _STATES[col("state")],
     })
     return df[cols]
 

@@ -280,7 +280,8 @@ def train_stats_by_source(times_s: np.ndarray, labels: np.ndarray) -> dict[int, 
 
 def cluster_channel(snips: np.ndarray, amps: np.ndarray, noise: np.ndarray, min_corr: float,
                     floor_corr: float, max_ratio: float,
-                    max_templates: int = 256) -> tuple[np.ndarray, np.ndarray]:
+                    max_templates: int = 256, select: np.ndarray | None = None,
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Cluster one channel's discharges by shape (largest first).
 
     Parameters
@@ -296,17 +297,47 @@ def cluster_channel(snips: np.ndarray, amps: np.ndarray, noise: np.ndarray, min_
         :class:`~motorsign.spontaneous.params.DetectParams`.
     max_templates : int
         Most sources per channel.
+    select : ndarray of bool (m,) | None
+        Cluster only these discharges (the others get label -1 and
+        correlation 0); ``None``: all.
 
     Returns
     -------
     labels : ndarray of int64 (-1: unassigned)
     corr : ndarray of float (correlation with the source's template)
     """
-    if snips.shape[0] == 0:
-        return np.zeros(0, np.int64), np.zeros(0)
-    order = np.argsort(-amps, kind="stable").astype(np.int64)
-    return cluster_shapes_nb(np.ascontiguousarray(snips, np.float32),
-                             np.ascontiguousarray(amps, np.float64),
-                             np.ascontiguousarray(noise, np.float64), order,
-                             float(min_corr), float(floor_corr), float(max_ratio),
-                             int(max_templates))
+    if select is None:
+        select = np.ones(snips.shape[0], np.bool_)
+    return _cluster_selected_nb(np.ascontiguousarray(snips, np.float32),
+                                np.ascontiguousarray(amps, np.float64),
+                                np.ascontiguousarray(noise, np.float64),
+                                np.ascontiguousarray(select, np.bool_),
+                                float(min_corr), float(floor_corr), float(max_ratio),
+                                int(max_templates))
+
+
+@numba.njit(nogil=True, cache=True)
+def _cluster_selected_nb(snips, amps, noise, select, min_corr, floor_corr, max_ratio,
+                         max_templates):  # pragma: no cover - compiled
+    """:func:`cluster_shapes_nb` on the selected rows, largest amplitude first
+    (ties in row order); labels and correlations for all rows."""
+    rows = np.flatnonzero(select)
+    m = rows.size
+    labels = np.full(snips.shape[0], -1, np.int64)
+    corr = np.zeros(snips.shape[0])
+    if m == 0:
+        return labels, corr
+    sub = np.empty((m, snips.shape[1]), np.float32)
+    sub_amp = np.empty(m)
+    sub_noise = np.empty(m)
+    for i in range(m):
+        sub[i] = snips[rows[i]]
+        sub_amp[i] = amps[rows[i]]
+        sub_noise[i] = noise[rows[i]]
+    order = np.argsort(-sub_amp, kind="mergesort")
+    lab, c = cluster_shapes_nb(sub, sub_amp, sub_noise, order, min_corr, floor_corr, max_ratio,
+                               max_templates)
+    for i in range(m):
+        labels[rows[i]] = lab[i]
+        corr[rows[i]] = c[i]
+    return labels, corr
