@@ -121,7 +121,7 @@ def _rule_params(p) -> np.ndarray:
     return np.array([float(getattr(p, name)) for name in _RULE_PARAMS], np.float64)
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=True)
 def _shape_code(f, prm):  # pragma: no cover - compiled
     """The morphology rules for one discharge's features ``f`` (see the module docstring)."""
     amp, dur, hw = f[_C_AMP], f[_C_DUR], f[_C_HW]
@@ -156,7 +156,7 @@ def _morphology_codes(feat: np.ndarray, p) -> np.ndarray:
     return _morphology_codes_nb(np.ascontiguousarray(feat, np.float64), _rule_params(p))
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=True)
 def _min1(x):  # pragma: no cover - compiled
     # np.minimum(x, 1.0): NaN stays NaN
     return 1.0 if x > 1.0 else x
@@ -278,7 +278,7 @@ def _classify_nb(feat, labels, in_act, in_art, s_n, s_rate, s_cv, s_reg,
 _VOTABLE = np.array([_FIB, _PSW, _EP, _UNCL], np.int8)
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=True)
 def _vote_slot(code):  # pragma: no cover - compiled
     if code == _FIB:
         return 0

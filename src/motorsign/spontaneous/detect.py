@@ -170,8 +170,10 @@ class _Pool:
 def _copy_rows_nb(dst_peaks, dst_feat, dst_snips, at, peaks, feat, snips):  # pragma: no cover
     for i in range(peaks.size):
         dst_peaks[at + i] = peaks[i]
-        dst_feat[at + i] = feat[i]
-        dst_snips[at + i] = snips[i]
+        for c in range(feat.shape[1]):
+            dst_feat[at + i, c] = feat[i, c]
+        for c in range(snips.shape[1]):
+            dst_snips[at + i, c] = snips[i, c]
 
 
 class _Context:
@@ -454,9 +456,12 @@ def _channel_candidates_nb(peaks, feat, snips, cuts, chunk_seg, ci, fs, seg_offs
         hw[i] = feat[rows[i], cols[3]]
     keep = _dedupe_nb(times, det, onset, end, hw, dead_s, ratio, window_s, spike_hw_ms)
     # kept rows, in time order (chunks come in order and each channel's candidates
-    # in time order; the stable sort is a safeguard)
+    # in time order, so this is a safeguard; a channel's times are distinct)
     kept = np.flatnonzero(keep)
-    kept = kept[np.argsort(times[kept], kind="mergesort")]
+    for i in range(1, kept.size):
+        if times[kept[i]] < times[kept[i - 1]]:
+            kept = kept[np.argsort(times[kept])]
+            break
     n = kept.size
     out_feat = np.empty((n, feat.shape[1]))
     out_snips = np.empty((n, snips.shape[1]), np.float32)
@@ -464,8 +469,10 @@ def _channel_candidates_nb(peaks, feat, snips, cuts, chunk_seg, ci, fs, seg_offs
     out_times = np.empty(n)
     for i in range(n):
         r = rows[kept[i]]
-        out_feat[i] = feat[r]
-        out_snips[i] = snips[r]
+        for c in range(feat.shape[1]):
+            out_feat[i, c] = feat[r, c]
+        for c in range(snips.shape[1]):
+            out_snips[i, c] = snips[r, c]
         out_segs[i] = segs[kept[i]]
         out_times[i] = times[kept[i]]
     return out_feat, out_snips, out_segs, out_times

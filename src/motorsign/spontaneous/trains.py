@@ -317,6 +317,29 @@ def cluster_channel(snips: np.ndarray, amps: np.ndarray, noise: np.ndarray, min_
 
 
 @numba.njit(nogil=True, cache=True)
+def _stable_order(x):  # pragma: no cover - compiled
+    """``np.argsort(x, kind="stable")``: a quicksort, then equal keys (NaNs
+    among them) put back in index order (runs of ties are short)."""
+    order = np.argsort(x)
+    i = 0
+    n = order.size
+    while i < n:
+        j = i + 1
+        xi = x[order[i]]
+        while j < n and (x[order[j]] == xi or (xi != xi and x[order[j]] != x[order[j]])):
+            j += 1
+        for a in range(i + 1, j):  # insertion sort of the run
+            v = order[a]
+            b = a - 1
+            while b >= i and order[b] > v:
+                order[b + 1] = order[b]
+                b -= 1
+            order[b + 1] = v
+        i = j
+    return order
+
+
+@numba.njit(nogil=True, cache=True)
 def _cluster_selected_nb(snips, amps, noise, select, min_corr, floor_corr, max_ratio,
                          max_templates):  # pragma: no cover - compiled
     """:func:`cluster_shapes_nb` on the selected rows, largest amplitude first
@@ -331,10 +354,11 @@ def _cluster_selected_nb(snips, amps, noise, select, min_corr, floor_corr, max_r
     sub_amp = np.empty(m)
     sub_noise = np.empty(m)
     for i in range(m):
-        sub[i] = snips[rows[i]]
+        for t in range(snips.shape[1]):
+            sub[i, t] = snips[rows[i], t]
         sub_amp[i] = amps[rows[i]]
         sub_noise[i] = noise[rows[i]]
-    order = np.argsort(-sub_amp, kind="mergesort")
+    order = _stable_order(-sub_amp)
     lab, c = cluster_shapes_nb(sub, sub_amp, sub_noise, order, min_corr, floor_corr, max_ratio,
                                max_templates)
     for i in range(m):
