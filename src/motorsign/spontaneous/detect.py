@@ -851,14 +851,19 @@ def _assemble(rows: list[dict], names: list[str]):
     feat = col("feat")
     o = {name: i for i, name in enumerate(_OUT_FEATURE_NAMES)}
     amp = feat[:, o["amplitude_uv"]]
+    # the text columns as pandas would type them (str from pandas 3, object
+    # before), given that type directly: pandas' own inference scans them again
+    text_dtype = pd.Series(np.asarray(["x"], dtype=object)).dtype
+    text = ((lambda a: a) if isinstance(text_dtype, np.dtype)  # noqa: E731
+            else (lambda a: pd.array(a, dtype=text_dtype)))
     df = pd.DataFrame({
-        "channel": np.asarray(names, dtype=object)[col("channel")],
+        "channel": text(np.asarray(names, dtype=object)[col("channel")]),
         "time_s": col("time_s"),
-        "kind": col("kind").astype(object),
+        "kind": text(col("kind").astype(object)),
         "amplitude_uv": amp,
         "duration_ms": feat[:, o["duration_ms"]],
         "phases": feat[:, o["phases"]].astype(np.int64),
-        "initial_polarity": _POLARITIES[(feat[:, o["initial_sign"]] > 0).view(np.int8)],
+        "initial_polarity": text(_POLARITIES[(feat[:, o["initial_sign"]] > 0).view(np.int8)]),
         "train_id": col("train_id"),
         "confidence": col("confidence"),
         "turns": feat[:, o["turns"]].astype(np.int64),
@@ -867,7 +872,7 @@ def _assemble(rows: list[dict], names: list[str]):
         "snr": amp / np.maximum(feat[:, o["noise_uv"]], 1e-9),
         "source_id": col("source_id"),
         "segment": col("segment"),
-        "state": _STATES[col("state")],
+        "state": text(_STATES[col("state")]),
     })
     return df[cols]
 
