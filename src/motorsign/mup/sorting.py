@@ -640,6 +640,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
     clip_run = params.clip_run * int(getattr(source, "up", 1))
     rng = np.random.default_rng(_SEED)
     rng_wide = np.random.default_rng(_SEED + 1)
+    rng_late = np.random.default_rng(_SEED + 2)
 
     # 1. statistics
     lo_v, hi_v = np.inf, -np.inf
@@ -712,6 +713,8 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
         K = len(long_t)
         det_res = [_Reservoir(params.max_template_avg, rng) for _ in range(K)]
         wide_res = [_Reservoir(params.max_template_avg, rng_wide) for _ in range(K)]
+        # windows of re-peeled discharges: used only by a unit with too few others
+        late_res = [_Reservoir(params.max_template_avg, rng_late) for _ in range(K)]
         pos_all: list[list[float]] = [[] for _ in range(K)]
         src_all: list[list[int]] = [[] for _ in range(K)]  # unit that found each discharge
         score_all: list[list[float]] = [[] for _ in range(K)]
@@ -723,6 +726,9 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                 resid, T, n_sub, anchors, thr_peel, dead, shift, params.accept_frac,
                 params.n_passes, valid, tol, floors,
             )
+            # discharges found by a later overlap round's re-peel: in the trains,
+            # not in the wide-band templates (see the wide-band reservoir below)
+            late = np.zeros(starts.size, dtype=bool)
             if params.refit_iter > 0 and (final or params.refit_all_rounds) and starts.size:
                 starts, units, subs = starts.copy(), units.copy(), subs.copy()
                 scores, _ = refit(resid, T, n_sub, anchors, dead, shift, params.accept_frac,
@@ -730,26 +736,45 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                 if params.pair_gain > 0 and final:
                     if xc is None:
                         xc = template_xcorr(T)
-                    tpos, tofs = _trains_csr(starts, units, subs, T, n_sub, K)
-                    ps, pu, pb, psc, _ = resolve_pairs(
-                        resid, T, n_sub, xc, reach, params.accept_frac, params.pair_gain,
-                        params.pair_trigger, sigma, starts, units, subs, scores,
-                        tpos, tofs, min_isi, int(gap))
-                    starts = np.concatenate([starts, ps])
-                    units = np.concatenate([units, pu])
-                    subs = np.concatenate([subs, pb])
-                    scores = np.concatenate([scores, psc])
-                    if params.pair_close:
-                        starts, units, subs, scores = _repair_close(
-                            resid, T, n_sub, xc, reach, params, sigma, starts, units, subs,
-                            scores, min_isi, int(gap), resolve_pairs)
+                    for o_round in range(max(1, params.overlap_rounds)):
+                        if o_round > 0:
+                            # peel the residual again: peaks the first pass left under the
+                            # residual floors of its early (often wrong) fits, then re-decide
+                            # every discharge and look for pairs again (triples, chains)
+                            kept = units >= 0
+                            starts, units, subs = starts[kept], units[kept], subs[kept]
+                            late = late[kept]
+                            s2, u2, b2, _ = peel(
+                                resid, T, n_sub, anchors, thr_peel, dead, shift,
+                                params.accept_frac, params.n_passes, valid, tol, floors)
+                            starts = np.concatenate([starts, s2])
+                            units = np.concatenate([units, u2])
+                            subs = np.concatenate([subs, b2])
+                            late = np.concatenate([late, np.ones(s2.size, dtype=bool)])
+                            scores, _ = refit(resid, T, n_sub, anchors, dead, shift,
+                                              params.accept_frac, 1, starts, units, subs)
+                        tpos, tofs = _trains_csr(starts, units, subs, T, n_sub, K)
+                        ps, pu, pb, psc, _ = resolve_pairs(
+                            resid, T, n_sub, xc, reach, params.accept_frac, params.pair_gain,
+                            params.pair_trigger, sigma, starts, units, subs, scores,
+                            tpos, tofs, min_isi, int(gap))
+                        starts = np.concatenate([starts, ps])
+                        units = np.concatenate([units, pu])
+                        subs = np.concatenate([subs, pb])
+                        scores = np.concatenate([scores, psc])
+                        if params.pair_close:
+                            starts, units, subs, scores = _repair_close(
+                                resid, T, n_sub, xc, reach, params, sigma, starts, units, subs,
+                                scores, min_isi, int(gap), resolve_pairs)
+                        late = np.concatenate([late, np.zeros(starts.size - late.size, dtype=bool)])
                 kept = units >= 0
                 starts, units, subs, scores = starts[kept], units[kept], subs[kept], scores[kept]
+                late = late[kept]
             if final:
                 left = detect_peaks(resid, thr, dead, valid) + ch.offset
                 n_unassigned += int(((left >= ch.start) & (left < ch.stop)).sum())
             posf = starts + half + subs / n_sub  # event position in chunk samples
-            for pf, u, sc in zip(posf, units, scores):
+            for pf, u, sc, lt in zip(posf, units, scores, late):
                 pc = pf + ch.offset
                 if not ch.start <= pc < ch.stop:
                     continue
@@ -761,9 +786,12 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                 if w is not None:
                     det_res[u].add((np.array(w, dtype=np.float32), adv, pc))
                 if final:  # wide-band templates are only measured on the final sort
+                    # a re-peeled discharge lay under other units' residual: its window
+                    # holds parts of them, which would lengthen the unit's median MUP
                     ww = _window(ch.wide, qi, pre, post)
                     if ww is not None:
-                        wide_res[u].add((np.array(ww, dtype=np.float32), adv, pc))
+                        is_late = lt and params.template_skip_late
+                        (late_res if is_late else wide_res)[u].add((np.array(ww, dtype=np.float32), adv, pc))
                     src_all[u].append(u)
         gap = params.duplicate_ms * 1e-3 * fs
         for u in range(K):
@@ -774,6 +802,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
             if params.template_dedupe:
                 _keep_items(det_res[u], pos_all[u])
                 _keep_items(wide_res[u], pos_all[u])
+                _keep_items(late_res[u], pos_all[u])
             if final:
                 src_all[u] = [src_all[u][i] for i in keep_i]
         if final and K > 1:
@@ -801,6 +830,8 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
         keep = np.flatnonzero(counts >= params.min_discharges)
         wide_t, wide_items = [], []
         for u in range(K):
+            if len(wide_res[u].items) < params.min_discharges:
+                wide_res[u].items += late_res[u].items  # too few clean windows: use them all
             if wide_res[u].items:
                 wide_items.append(_aligned(wide_res[u].items))
                 wide_t.append(np.median(wide_items[u], axis=0))
