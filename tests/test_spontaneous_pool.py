@@ -1,6 +1,7 @@
 """The candidate pool: chunks added in any order, growing, read back per channel."""
 
 import numpy as np
+import pytest
 
 from motorsign.spontaneous.detect import _ChunkOut, _Pool
 
@@ -28,7 +29,7 @@ def test_pool_holds_every_chunk_in_any_order_across_growth():
         for ch in range(nch):
             sel = c.chans == ch
             want[k, ch] = (c.peaks[sel].copy(), c.feat[sel].copy(), c.snips[sel].copy())
-    pool = _Pool(np.array([c.segment for c in chunks]), nch, nf, w)
+    pool = _Pool(np.array([c.segment for c in chunks]), nch, nf)
     sizes = []
     for k in [0, *rng.permutation(np.arange(1, n_chunks))]:
         pool.add(int(k), chunks[k])
@@ -41,3 +42,14 @@ def test_pool_holds_every_chunk_in_any_order_across_growth():
         np.testing.assert_array_equal(pool.peaks[a:b], peaks)
         np.testing.assert_array_equal(pool.feat[a:b], feat)
         np.testing.assert_array_equal(pool.snips[a:b], snips)
+
+
+def test_pool_refuses_candidates_of_another_width():
+    rng = np.random.default_rng(1)
+    pool = _Pool(np.zeros(2, np.int64), 2, 5)
+    pool.add(0, _ChunkOut(0, 0, np.zeros(3, np.int64), np.zeros(3, np.int64), np.zeros((3, 5)),
+                          np.zeros((3, 7), np.float32), np.zeros((1, 2, 5)), np.ones(2)))
+    wide = _ChunkOut(0, 0, np.zeros(2, np.int64), np.zeros(2, np.int64), rng.random((2, 5)),
+                     np.zeros((2, 9), np.float32), np.zeros((1, 2, 5)), np.ones(2))
+    with pytest.raises(RuntimeError, match="width"):
+        pool.add(1, wide)

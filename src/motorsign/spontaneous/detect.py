@@ -128,12 +128,12 @@ class _Pool:
     after they are freed.
     """
 
-    def __init__(self, chunk_seg: np.ndarray, n_channels: int, n_features: int, snip_w: int):
+    def __init__(self, chunk_seg: np.ndarray, n_channels: int, n_features: int):
         self.chunk_seg = chunk_seg
         self.cuts = np.zeros((chunk_seg.size, n_channels + 1), np.int64)
         self.peaks = np.empty(0, np.int64)
         self.feat = np.empty((0, n_features))
-        self.snips = np.empty((0, snip_w), np.float32)
+        self.snips = np.empty((0, 0), np.float32)  # the width comes with the first candidates
         self.n = 0
         self._added = 0
         self._grid = np.arange(n_channels + 1)
@@ -144,7 +144,10 @@ class _Pool:
         m = out.peaks.size
         with self._lock:
             if self.n + m > self.peaks.size:
-                self._grow(m)
+                self._grow(m, out.snips.shape[1])
+            if m and (out.feat.shape[1] != self.feat.shape[1]
+                      or out.snips.shape[1] != self.snips.shape[1]):
+                raise RuntimeError("chunk candidates of another width than the pool's")
             at = self.n
             _copy_rows_nb(self.peaks, self.feat, self.snips, at, out.peaks, out.feat, out.snips)
             self.n += m
@@ -152,7 +155,7 @@ class _Pool:
         self.cuts[k] = at + np.searchsorted(out.chans, self._grid)
         out.peaks = out.chans = out.feat = out.snips = None
 
-    def _grow(self, m: int) -> None:
+    def _grow(self, m: int, snip_w: int) -> None:
         # room for the chunks still to come at twice the rate seen so far: pages
         # not yet written take no memory, and each growth copies what is held
         per_chunk = (self.n + m) / (self._added + 1)
@@ -160,7 +163,7 @@ class _Pool:
                   2 * self.peaks.size)
         peaks = np.empty(cap, np.int64)
         feat = np.empty((cap, self.feat.shape[1]))
-        snips = np.empty((cap, self.snips.shape[1]), np.float32)
+        snips = np.empty((cap, snip_w if self.n == 0 else self.snips.shape[1]), np.float32)
         _copy_rows_nb(peaks, feat, snips, 0, self.peaks[:self.n], self.feat[:self.n],
                       self.snips[:self.n])
         self.peaks, self.feat, self.snips = peaks, feat, snips
@@ -370,12 +373,11 @@ def _resolve_channels(rec, channels) -> np.ndarray:
     return rec.channel_index(channels)
 
 
-def _run_chunks(ctx: _Context, n_jobs: int, snip_w: int) -> tuple[list[_ChunkOut], _Pool]:
+def _run_chunks(ctx: _Context, n_jobs: int) -> tuple[list[_ChunkOut], _Pool]:
     """Every chunk analysed (``n_jobs`` threads); their candidates pooled."""
     rec = ctx.rec
     tasks = [(s, st) for s in range(rec.n_segments) for st in range(0, rec.n_samples(s), ctx.chunk)]
-    pool = _Pool(np.array([s for s, _ in tasks], np.int64), ctx.idx.size, len(FEATURE_NAMES),
-                 snip_w)
+    pool = _Pool(np.array([s for s, _ in tasks], np.int64), ctx.idx.size, len(FEATURE_NAMES))
     out: list[_ChunkOut | None] = [None] * len(tasks)
 
     def worker(k0: int, step: int) -> None:
@@ -569,8 +571,7 @@ def detect_spontaneous(
     p = make_params(params)
     names = [rec.channels[i].name for i in idx]
     ctx = _Context(rec, idx, p, max(1, int(n_jobs)))
-    snip_w = (ctx.sn_pre + ctx.sn_post + ctx.sn_step - 1) // ctx.sn_step
-    chunks, pool = _run_chunks(ctx, max(1, int(n_jobs)), snip_w)
+    chunks, pool = _run_chunks(ctx, max(1, int(n_jobs)))
     seg_offsets = np.concatenate([[0.0], np.cumsum([rec.n_samples(s) / fs for s in range(rec.n_segments)])])
     total_s = float(seg_offsets[-1])
 
