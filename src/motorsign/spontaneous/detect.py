@@ -728,8 +728,12 @@ def detect_spontaneous(
         return rows, iv_rows, chan_summary
 
     if n_jobs > 1 and len(names) > 1:
+        # the busiest channels first, so that the threads finish together
+        sizes = (pool.cuts[:, 1:] - pool.cuts[:, :-1]).sum(axis=0)
+        order = np.argsort(-sizes, kind="stable")
         with ThreadPoolExecutor(max_workers=int(n_jobs)) as ex:
-            per_channel = list(ex.map(lambda a: _post(*a), list(enumerate(names))))
+            futures = {int(ci): ex.submit(_post, int(ci), names[ci]) for ci in order}
+            per_channel = [futures[ci].result() for ci in range(len(names))]
     else:
         per_channel = [_post(ci, name) for ci, name in enumerate(names)]
     pool = None  # noqa: F841 - the candidates are in per_channel now: free them before assembly
