@@ -22,6 +22,20 @@ def _assignment_scores():
     return mod.assignment_scores
 
 
+def _pooled_assignment(fs: float, duration_s: float) -> tuple[int, int]:
+    """Discharges of the scored units and those assigned to their unit, seeds 0-5 pooled."""
+    from motorsign.simulate.voluntary import generate
+
+    score = _assignment_scores()
+    n_true = n_ok = 0
+    for seed in range(6):
+        sim = generate(seed=seed, condition=CONDITIONS[seed % 3], duration_s=duration_s, fs=fs)
+        for u in score(sim, analyze_mups(sim.to_recording(), muscle="TA")):
+            n_true += u["n_true"]
+            n_ok += u["n_assigned"]
+    return n_true, n_ok
+
+
 def test_assignment_holds_at_10_khz():
     """Discharges of units > 2.5x RMS found in their unit within 1 ms, at 10 kHz.
 
@@ -31,15 +45,7 @@ def test_assignment_holds_at_10_khz():
     guards against a drop, it does not show the gain, which needs the
     benchmark's 90 muscles); below 0.88 sorting lost units or timing at 10 kHz.
     """
-    from motorsign.simulate.voluntary import generate
-
-    score = _assignment_scores()
-    n_true = n_ok = 0
-    for seed in range(6):
-        sim = generate(seed=seed, condition=CONDITIONS[seed % 3], duration_s=6.0, fs=10000.0)
-        for u in score(sim, analyze_mups(sim.to_recording(), muscle="TA")):
-            n_true += u["n_true"]
-            n_ok += u["n_assigned"]
+    n_true, n_ok = _pooled_assignment(10000.0, 6.0)
     assert n_true > 1500
     assert n_ok / n_true >= 0.88, f"assignment at 10 kHz {n_ok / n_true:.3f}"
 
