@@ -235,7 +235,8 @@ def _classify_nb(feat, labels, in_act, in_art, s_n, s_rate, s_cv, s_reg,
         conf[i] = c
     # one source, one kind: majority among fibrillation, PSW, end-plate, unclassified
     if n_src > 0:
-        counts = np.zeros((n_src, 4), np.int64)
+        nv = _VOTABLE.size
+        counts = np.zeros((n_src, nv), np.int64)
         for i in range(m):
             lab = labels[i]
             v = _vote_slot(out[i])
@@ -245,11 +246,11 @@ def _classify_nb(feat, labels, in_act, in_art, s_n, s_rate, s_cv, s_reg,
         for q in range(n_src):
             total = 0
             top = 0
-            for v in range(4):
+            for v in range(nv):
                 total += counts[q, v]
                 if counts[q, v] > counts[q, top]:
                     top = v
-            if (total >= min_n and top != 3
+            if (total >= min_n and _VOTABLE[top] != _UNCL  # unclassified wins nothing
                     and counts[q, top] >= prm[_P_VOTE_FRAC] * total):
                 win[q] = top
         for i in range(m):
@@ -280,14 +281,10 @@ _VOTABLE = np.array([_FIB, _PSW, _EP, _UNCL], np.int8)
 
 @numba.njit(nogil=True, cache=True)
 def _vote_slot(code):  # pragma: no cover - compiled
-    if code == _FIB:
-        return 0
-    if code == _PSW:
-        return 1
-    if code == _EP:
-        return 2
-    if code == _UNCL:
-        return 3
+    """Index of ``code`` in :data:`_VOTABLE`, -1 when it does not vote."""
+    for v in range(_VOTABLE.size):
+        if _VOTABLE[v] == code:
+            return v
     return -1
 
 
