@@ -37,6 +37,22 @@ def test_finds_the_mains_frequency_and_its_harmonics(f0):
     assert est.hum_uv[0] > 5.0 and est.hum_uv[1] < 0.5
 
 
+def test_threads_split_channels_without_changing_a_number():
+    # 20 channels: blocks of whole filter vectors (8) and a scalar rest, several windows
+    rng = np.random.default_rng(3)
+    n = int(3 * FS)
+    windows = [(rng.normal(0, 5, (n, 20))
+                + _hum(n, FS, 50.0, 25.0, seed=k)[:, None] * rng.uniform(0.2, 1.0, 20)
+                ).astype(np.float32) for k in range(3)]
+    ref = estimate_mains(windows, FS, BAND, n_jobs=1)
+    assert ref.hz == 50.0 and np.all(ref.inflation > 1.0)
+    for n_jobs in (2, 3):
+        est = estimate_mains(windows, FS, BAND, n_jobs=n_jobs)
+        assert est.harmonics_hz == ref.harmonics_hz
+        for name in ("hum_uv", "noise_uv", "inflation"):
+            np.testing.assert_array_equal(getattr(est, name), getattr(ref, name))
+
+
 def test_no_hum_in_white_noise():
     for seed in range(5):
         x = np.random.default_rng(seed).normal(0, 10, (int(4 * FS), 3)).astype(np.float32)

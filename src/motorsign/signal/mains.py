@@ -215,18 +215,16 @@ def estimate_mains(
         # and raise the peak memory of long recordings by ~100 MB)
         return np.nan_to_num(np.ascontiguousarray(w, np.float32))
 
-    xs = _map(prepare, usable, n_jobs)
-    # the spectra by window and block of channels (columns are independent):
-    # more pieces than threads, so that the threads finish together
-    n_blocks = min(nc, max(1, n_jobs)) if n_jobs > 1 else 1
+    xs = [prepare(w) for w in usable]
+    # every step by block of channels (columns are independent), one block per
+    # thread across all the windows: few, equal pieces, so that the threads
+    # finish together and hand the GIL over seldom
+    n_blocks = min(nc, max(1, n_jobs))
     edges = np.linspace(0, nc, n_blocks + 1).astype(int)
-    pieces = [(i, a, b) for i in range(len(xs)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
-    spectra = _map(lambda piece: _psd(xs[piece[0]][:, piece[1]:piece[2]], fs), pieces, n_jobs)
-    by_window: list[list] = [[] for _ in xs]
-    for (i, _a, _b), (psd, df) in zip(pieces, spectra):
-        by_window[i].append((psd, df))
-    windows_psd = [(x, np.hstack([ps for ps, _ in parts]), parts[0][1])
-                   for x, parts in zip(xs, by_window)]
+    blocks = [(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    spectra = _map(lambda blk: [_psd(x[:, blk[0]:blk[1]], fs) for x in xs], blocks, n_jobs)
+    windows_psd = [(x, np.hstack([per_block[i][0] for per_block in spectra]), spectra[0][i][1])
+                   for i, x in enumerate(xs)]
 
     per_window = []
     best_total = {c: 0.0 for c in cands}
@@ -260,7 +258,17 @@ def estimate_mains(
         sosfiltfilt_nb(x, with_notch, y)
         return noise, _noise(y, settle, x.shape[0] - settle, fs)
 
-    measured = _map(noises, [x for x, _ in per_window], n_jobs)
+    # by window and block of whole filter vectors (8 channels: a smaller block
+    # runs the scalar recursion, slower than the whole vector)
+    n_vec = max(1, min(n_jobs, -(-nc // 8)))
+    cuts = [min(nc, 8 * (-(-nc // 8) * k // n_vec)) for k in range(n_vec + 1)]
+    pieces = [(i, a, b) for i in range(len(per_window)) for a, b in zip(cuts[:-1], cuts[1:])
+              if b > a]
+    parts = _map(lambda pc: noises(np.ascontiguousarray(per_window[pc[0]][0][:, pc[1]:pc[2]])),
+                 pieces, n_jobs)
+    measured = [(np.concatenate([r[0] for pc, r in zip(pieces, parts) if pc[0] == i]),
+                 np.concatenate([r[1] for pc, r in zip(pieces, parts) if pc[0] == i]))
+                for i in range(len(per_window))]
     for (_x, res), (noise, clean) in zip(per_window, measured):
         _, present, power = res[chosen]
         hum = np.sqrt(np.sum(power * present * gain[:, None], axis=0))

@@ -17,6 +17,7 @@ grading and the summary.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import threading
@@ -380,19 +381,23 @@ def _run_chunks(ctx: _Context, n_jobs: int) -> tuple[list[_ChunkOut], _Pool]:
     pool = _Pool(np.array([s for s, _ in tasks], np.int64), ctx.idx.size, len(FEATURE_NAMES))
     out: list[_ChunkOut | None] = [None] * len(tasks)
 
-    def worker(k0: int, step: int) -> None:
-        # every n_jobs-th chunk from k0: no per-chunk hand-over between threads (each one
-        # holds the GIL for a while), and each thread holds one chunk's signals at a time
-        for k in range(k0, len(tasks), step):
+    next_task = itertools.count()  # shared: next() is atomic under the GIL
+
+    def worker() -> None:
+        # each thread takes the next chunk when it is done with one (threads finish
+        # together even when one core runs slower), holding one chunk's signals at a time
+        for k in next_task:
+            if k >= len(tasks):
+                return
             res = ctx.process(*tasks[k])
             pool.add(k, res)
             out[k] = res
 
     if n_jobs <= 1 or len(tasks) <= 1:
-        worker(0, 1)
+        worker()
     else:
         with ThreadPoolExecutor(max_workers=n_jobs) as ex:
-            for fut in [ex.submit(worker, k, n_jobs) for k in range(n_jobs)]:
+            for fut in [ex.submit(worker) for _ in range(n_jobs)]:
                 fut.result()
     return out, pool  # type: ignore[return-value]
 
