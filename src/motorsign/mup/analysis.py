@@ -22,13 +22,14 @@ log = logging.getLogger(__name__)
 #: recording (behind its anti-alias filter) has lost the spikes' upper band,
 #: where small units differ most. Measured on the band-limited simulator
 #: (``bench_mup_accuracy.py --fs 4000``, analysis resampled to 20 kHz): muscle
-#: classification 93 % / 92 % (seeds 0-29 / held-out 30-89), discharges
-#: assigned to the right unit 91 % / 88 % (myopathic muscles 87 % / 84 %)
-#: against 92-93 % / 90-91 % at 10 and 20 kHz.
+#: classification 93 % / 92 % / 97 % (seeds 0-29 / 30-89 / 90-119),
+#: discharges assigned to the right unit 93 % / 90 % / 88 % (myopathic
+#: muscles 89 % / 86 % / 81 %) against 94-95 % / 92-93 % (seeds 0-29 /
+#: 30-89) at 10 and 20 kHz.
 LOW_RATE_HZ = 10000.0
 LOW_RATE_NOTE = ("sampled below 10 kHz: the spikes' upper band is missing and small similar units "
-                 "are told apart less reliably (simulation at 4 kHz: 88-91 % of discharges "
-                 "assigned to the right unit, 84-87 % in myopathic muscle, against 90-93 % from "
+                 "are told apart less reliably (simulation at 4 kHz: 88-93 % of discharges "
+                 "assigned to the right unit, 81-89 % in myopathic muscle, against 92-95 % from "
                  "10 kHz); per-unit figures are less certain than the muscle means")
 
 #: Contract columns of ``mups.csv`` followed by the extra ones.

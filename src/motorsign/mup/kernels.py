@@ -3,7 +3,9 @@
 All kernels are ``@numba.njit(nogil=True, cache=True)``, take contiguous
 float32 arrays and work on one chunk (with margins) at a time. The plain
 numpy/scipy versions of the same steps live in :mod:`motorsign.mup.numpy_impl`
-(used by the speed benchmark and selectable with ``engine="numpy"``).
+(used by the speed benchmark and selectable with ``engine="numpy"``); the
+firing-train steps (:func:`train_reassign`, :func:`train_gaps`) have none yet
+and run compiled under either engine.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["detect_peaks", "peel", "refit", "resolve_pairs", "template_xcorr", "clip_mask", "turn_points"]
+__all__ = ["detect_peaks", "peel", "refit", "resolve_pairs", "template_xcorr", "clip_mask", "turn_points",
+           "train_reassign", "train_gaps"]
 
 
 @numba.njit(nogil=True, cache=True)
@@ -702,3 +705,377 @@ def turn_points(x, turn):  # pragma: no cover - compiled
                 direction = 1
                 ext = v
     return out[:k]
+
+
+@numba.njit(nogil=True, cache=True)
+def _unit_fit(resid, templates, norms, lo, hi, n_sub, anchors, u, q, shift):  # pragma: no cover - compiled
+    """Best (energy reduction, start, template row) of unit ``u`` for the peak at ``q``.
+
+    The two-stage search of :func:`_best_fit` restricted to one unit: its
+    un-shifted template with each anchor within ±``shift`` of ``q``, then its
+    sub-sample delayed rows one sample either side of the best start.
+    Returns ``(-1e30, -1, -1)`` when no alignment fits inside the signal.
+    """
+    n = resid.shape[0]
+    L = templates.shape[1]
+    m = u * n_sub
+    ub = -1e30
+    u_st = -1
+    u_m = -1
+    for a_i in range(anchors.shape[1]):
+        a = anchors[u, a_i]
+        if a < 0:
+            break
+        for s in range(-shift, shift + 1):
+            st = q - a + s
+            if st < 0 or st + L > n:
+                continue
+            dot = 0.0
+            for i in range(lo[m], hi[m]):
+                dot += resid[st + i] * templates[m, i]
+            red = 2.0 * dot - norms[m]
+            if red > ub:
+                ub = red
+                u_st = st
+                u_m = m
+    if u_m < 0:
+        return ub, u_st, u_m
+    st1 = u_st
+    for p in range(1, n_sub):
+        mp = m + p
+        for st in (st1 - 1, st1):
+            if st < 0 or st + L > n:
+                continue
+            dot = 0.0
+            for i in range(lo[mp], hi[mp]):
+                dot += resid[st + i] * templates[mp, i]
+            red = 2.0 * dot - norms[mp]
+            if red > ub:
+                ub = red
+                u_st = st
+                u_m = mp
+    return ub, u_st, u_m
+
+
+@numba.njit(nogil=True, cache=True)
+def _train_neighbours(train_pos, a, b, pos, gone, dup):  # pragma: no cover - compiled
+    """Indices of the nearest discharges before and after ``pos`` in ``train_pos[a:b]``.
+
+    Entries flagged in ``gone`` and entries within ``dup`` samples of ``pos``
+    (the discharge itself) are skipped; -1 where there is none.
+    """
+    i = a + np.searchsorted(train_pos[a:b], pos)
+    ip = i - 1
+    while ip >= a and (gone[ip] != 0 or abs(train_pos[ip] - pos) <= dup):
+        ip -= 1
+    inx = i
+    while inx < b and (gone[inx] != 0 or abs(train_pos[inx] - pos) <= dup):
+        inx += 1
+    if ip < a:
+        ip = -1
+    if inx >= b:
+        inx = -1
+    return ip, inx
+
+
+@numba.njit(nogil=True, cache=True)
+def _isi_dev(isi, md):  # pragma: no cover - compiled
+    """Distance of an interval from one or two median ISIs ``md`` (one missed discharge)."""
+    return min(abs(isi - md), abs(isi - 2.0 * md))
+
+
+@numba.njit(nogil=True, cache=True)
+def train_reassign(resid, templates, n_sub, anchors, dead, shift, accept, starts, units, subs,
+                   scores, train_pos, train_ofs, med_isi, short_frac, gap_lo, gap_hi, margin,
+                   dup, odd_only):  # pragma: no cover - compiled
+    """Move discharges that break their unit's firing to a unit with a gap there (in place).
+
+    A discharge of unit B whose nearest other discharge of B is closer than
+    ``short_frac`` × B's median ISI (an interval B's regular firing makes
+    implausible) is moved to another unit A when (1) A's train has a gap
+    there: A's neighbouring discharges are ``gap_lo``–``gap_hi`` × A's median
+    ISI apart and the discharge would leave both intervals at least
+    ``short_frac`` × that median; (2) A's template, fitted with the
+    discharge added back to the residual (anchors within ±``shift`` of the
+    largest residual peak within ±``dead``, sub-sample alignment), removes
+    more than ``accept`` × its own energy and at least (1 − ``margin``) × the
+    energy B's best fit removes there. Of several such units the best
+    fitting one is taken. Each gap of A is filled once, and a moved
+    discharge leaves B's train for the tests of later discharges.
+
+    Parameters
+    ----------
+    resid : float32 array
+        Residual with every discharge subtracted; modified in place.
+    templates, n_sub, anchors, dead, shift, accept
+        As :func:`refit`.
+    starts, units, subs : int64 arrays
+        The discharges (``units`` -1: dropped, skipped); modified in place.
+    scores : float32 array
+        Their scores, updated for moved discharges.
+    train_pos, train_ofs : int64 arrays
+        Main-peak positions of every unit's discharges in CSR layout (as
+        :func:`resolve_pairs`).
+    med_isi : float64 array
+        Per unit, the median ISI in samples; 0 for a unit whose firing is
+        not regular enough to judge (it is neither source nor target).
+    short_frac, gap_lo, gap_hi, margin : float
+        See above.
+    dup : int
+        Discharges of one unit within this many samples are the same one.
+    odd_only : bool
+        Of the two discharges of B's short interval, move only the one that
+        breaks B's rhythm: with it kept instead of the other, the intervals
+        to B's discharges before and after the pair lie further from one or
+        two median ISIs (:func:`_isi_dev`). Without this test the right
+        member moved about as often as the wrong one.
+
+    Returns
+    -------
+    n_moved : int
+    """
+    n = resid.shape[0]
+    L = templates.shape[1]
+    n_units = templates.shape[0] // n_sub
+    norms, pk = _energy_peak(templates)
+    lo, hi = _support(templates)
+    gone = np.zeros(train_pos.shape[0], dtype=np.uint8)  # left its unit's train
+    filled = np.zeros(train_pos.shape[0], dtype=np.uint8)  # gap after this entry filled
+    n_moved = 0
+    for e in range(starts.shape[0]):
+        b = units[e]
+        if b < 0 or med_isi[b] <= 0:
+            continue
+        m0 = b * n_sub + subs[e]
+        st0 = starts[e]
+        p = st0 + pk[m0]
+        a0 = train_ofs[b]
+        a1 = train_ofs[b + 1]
+        ip, inx = _train_neighbours(train_pos, a0, a1, p, gone, dup)
+        near = 1e30
+        f = -1  # the other member of the short interval
+        if ip >= 0:
+            near = p - train_pos[ip]
+            f = ip
+        if inx >= 0 and train_pos[inx] - p < near:
+            near = train_pos[inx] - p
+            f = inx
+        if near >= short_frac * med_isi[b]:
+            continue
+        # of the two, the one that breaks B's rhythm moves: the other one must sit
+        # better between the discharges around the pair
+        if odd_only:
+            fp = train_pos[f]
+            lo_p = min(p, fp)
+            hi_p = max(p, fp)
+            kp, _ = _train_neighbours(train_pos, a0, a1, lo_p, gone, dup)
+            _, kn = _train_neighbours(train_pos, a0, a1, hi_p, gone, dup)
+            md_b = med_isi[b]
+            dev_keep_e = 0.0  # how badly the train fits with e kept and f removed
+            dev_keep_f = 0.0
+            if kp >= 0:
+                dev_keep_e += _isi_dev(p - train_pos[kp], md_b)
+                dev_keep_f += _isi_dev(fp - train_pos[kp], md_b)
+            if kn >= 0:
+                dev_keep_e += _isi_dev(train_pos[kn] - p, md_b)
+                dev_keep_f += _isi_dev(train_pos[kn] - fp, md_b)
+            if kp < 0 and kn < 0 or dev_keep_f >= dev_keep_e:
+                continue
+        # units with a gap here
+        any_gap = False
+        for a in range(n_units):
+            if a == b or med_isi[a] <= 0:
+                continue
+            jp, jn = _train_neighbours(train_pos, train_ofs[a], train_ofs[a + 1], p, gone, dup)
+            if jp < 0 or jn < 0 or filled[jp] != 0:
+                continue
+            isi = train_pos[jn] - train_pos[jp]
+            md = med_isi[a]
+            if gap_lo * md <= isi <= gap_hi * md and p - train_pos[jp] >= short_frac * md \
+                    and train_pos[jn] - p >= short_frac * md:
+                any_gap = True
+                break
+        if not any_gap:
+            continue
+        for i in range(L):
+            resid[st0 + i] += templates[m0, i]
+        c = p
+        q = c
+        top = -1.0
+        for j in range(max(0, c - dead), min(n, c + dead + 1)):
+            if abs(resid[j]) > top:
+                top = abs(resid[j])
+                q = j
+        red_b, _, _ = _unit_fit(resid, templates, norms, lo, hi, n_sub, anchors, b, q, shift)
+        best = -1e30
+        best_st = -1
+        best_m = -1
+        best_jp = -1
+        for a in range(n_units):
+            if a == b or med_isi[a] <= 0:
+                continue
+            jp, jn = _train_neighbours(train_pos, train_ofs[a], train_ofs[a + 1], p, gone, dup)
+            if jp < 0 or jn < 0 or filled[jp] != 0:
+                continue
+            isi = train_pos[jn] - train_pos[jp]
+            md = med_isi[a]
+            if not (gap_lo * md <= isi <= gap_hi * md and p - train_pos[jp] >= short_frac * md
+                    and train_pos[jn] - p >= short_frac * md):
+                continue
+            red, st, m = _unit_fit(resid, templates, norms, lo, hi, n_sub, anchors, a, q, shift)
+            if m < 0 or red <= accept * norms[m] or red < (1.0 - margin) * red_b:
+                continue
+            if red > best:
+                best = red
+                best_st = st
+                best_m = m
+                best_jp = jp
+        if best_m < 0:
+            for i in range(L):
+                resid[st0 + i] -= templates[m0, i]
+            continue
+        for i in range(L):
+            resid[best_st + i] -= templates[best_m, i]
+        # this discharge leaves B's train; A's gap is filled
+        k = a0 + np.searchsorted(train_pos[a0:a1], p)
+        if k < a1 and train_pos[k] == p:
+            gone[k] = 1
+        filled[best_jp] = 1
+        starts[e] = best_st
+        units[e] = best_m // n_sub
+        subs[e] = best_m % n_sub
+        scores[e] = best / norms[best_m]
+        n_moved += 1
+    return n_moved
+
+
+@numba.njit(nogil=True, cache=True)
+def train_gaps(resid, templates, n_sub, train_pos, train_ofs, med_isi, gap_lo, gap_hi, reach,
+               accept, valid):  # pragma: no cover - compiled
+    """Look for the discharge missing from a gap in a regular train (in place on ``resid``).
+
+    For every unit with a median ISI (``med_isi`` > 0, samples) and every
+    interval of its train ``gap_lo``–``gap_hi`` × that median long, the k
+    missing discharges (interval ≈ (k + 1) medians, at least one) are looked
+    for evenly spaced: at each expected place the unit's template is slid
+    over the residual with its main peak within ±``reach`` × the median ISI
+    of it (every whole-sample start, then the sub-sample delayed rows one
+    sample either side of the best). The best fit is subtracted and becomes
+    a discharge when it removes more than ``accept`` × the template's energy
+    and its main peak lies on a valid sample.
+
+    Parameters
+    ----------
+    resid : float32 array
+        Residual with every discharge subtracted; modified in place.
+    templates : float32 array (n_units * n_sub, L)
+    n_sub : int
+    train_pos, train_ofs : int64 arrays
+        Main-peak positions of every unit's discharges (CSR, sorted per unit).
+    med_isi : float64 array
+        Per unit, median ISI in samples (0: not regular enough, skipped).
+    gap_lo, gap_hi, reach, accept : float
+        See above.
+    valid : uint8 array
+        0 where samples must be ignored (clipping).
+    Returns
+    -------
+    starts, units, subs : int64 arrays
+        The discharges found.
+    scores : float32 array
+    """
+    n = resid.shape[0]
+    L = templates.shape[1]
+    n_units = templates.shape[0] // n_sub
+    norms, pk = _energy_peak(templates)
+    lo, hi = _support(templates)
+    cap = 64
+    ns = np.empty(cap, dtype=np.int64)
+    nu = np.empty(cap, dtype=np.int64)
+    nsb = np.empty(cap, dtype=np.int64)
+    nsc = np.empty(cap, dtype=np.float32)
+    k = 0
+    for u in range(n_units):
+        md = med_isi[u]
+        if md <= 0:
+            continue
+        m = u * n_sub
+        for t in range(train_ofs[u], train_ofs[u + 1] - 1):
+            isi = train_pos[t + 1] - train_pos[t]
+            if isi < gap_lo * md or isi > gap_hi * md:
+                continue
+            # discharges missing (k) and the one looked for, evenly spaced
+            n_miss = max(1, int(isi / md + 0.5) - 1)
+            for j_miss in range(1, n_miss + 1):
+                if k == cap:
+                    cap *= 2
+                    ns = _grow_i(ns, cap)
+                    nu = _grow_i(nu, cap)
+                    nsb = _grow_i(nsb, cap)
+                    nsc = _grow_f(nsc, cap)
+                mid = train_pos[t] + (j_miss * isi) // (n_miss + 1)
+                w = int(reach * md)
+                k = _gap_one(resid, templates, n_sub, norms, lo, hi, pk, L, n, m, u, mid - w,
+                             mid + w, accept, valid, ns, nu, nsb, nsc, k)
+    return ns[:k], nu[:k], nsb[:k], nsc[:k]
+
+
+@numba.njit(nogil=True, cache=True)
+def _slide(resid, templates, n_sub, norms, lo, hi, pk, L, n, m, p_lo, p_hi):  # pragma: no cover - compiled
+    """Best fit of template row ``m``'s unit with its main peak in ``p_lo``–``p_hi``.
+
+    Every whole-sample start of the un-shifted row, then the sub-sample
+    delayed rows one sample either side of the best. Returns
+    ``(reduction, start, row)``, row -1 when nothing fits in the signal.
+    """
+    best = -1e30
+    b_st = -1
+    for pp in range(p_lo, p_hi + 1):
+        st = pp - pk[m]
+        if st < 0 or st + L > n:
+            continue
+        dot = 0.0
+        for i in range(lo[m], hi[m]):
+            dot += resid[st + i] * templates[m, i]
+        red = 2.0 * dot - norms[m]
+        if red > best:
+            best = red
+            b_st = st
+    if b_st < 0:
+        return best, -1, -1
+    b_m = m
+    st1 = b_st
+    for p in range(1, n_sub):
+        mp = m + p
+        for st in (st1 - 1, st1):
+            if st < 0 or st + L > n:
+                continue
+            dot = 0.0
+            for i in range(lo[mp], hi[mp]):
+                dot += resid[st + i] * templates[mp, i]
+            red = 2.0 * dot - norms[mp]
+            if red > best:
+                best = red
+                b_st = st
+                b_m = mp
+    return best, b_st, b_m
+
+
+@numba.njit(nogil=True, cache=True)
+def _gap_one(resid, templates, n_sub, norms, lo, hi, pk, L, n, m, u, p_lo, p_hi, accept, valid,
+             ns, nu, nsb, nsc, k):  # pragma: no cover - compiled
+    """Best fit of unit ``u`` (row ``m``) with its main peak in ``p_lo``–``p_hi`` on the residual.
+
+    Subtracted and written at ``k`` when it removes more than ``accept`` ×
+    its energy on a valid sample; returns the new count.
+    """
+    best, b_st, b_m = _slide(resid, templates, n_sub, norms, lo, hi, pk, L, n, m, p_lo, p_hi)
+    if b_m < 0 or best <= accept * norms[b_m] or valid[b_st + pk[b_m]] == 0:
+        return k
+    for i in range(L):
+        resid[b_st + i] -= templates[b_m, i]
+    ns[k] = b_st
+    nu[k] = u
+    nsb[k] = b_m % n_sub
+    nsc[k] = best / norms[b_m]
+    return k + 1

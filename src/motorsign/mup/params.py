@@ -186,6 +186,71 @@ class MupParams:
         0.1–0.4 ms longer muscle means; two held-out muscles then read
         normal). A unit with fewer than ``min_discharges`` other windows
         uses them all. Default True.
+    train_reassign : bool
+        Firing-train re-assignment in the last round
+        (:func:`motorsign.mup.kernels.train_reassign`), after the overlap
+        rounds: a discharge of unit B closer to another discharge of B than
+        ``train_short_frac`` × B's median ISI (from the previous round) moves
+        to a unit A whose train has a gap there (A's neighbouring discharges
+        ``train_gap_range`` × A's median ISI apart, both new intervals at least
+        ``train_short_frac`` × it) when A's template removes more than
+        ``accept_frac`` of its energy and at least (1 − ``train_margin``) ×
+        what B's removes. Of the two discharges of the short interval only
+        the one that breaks B's rhythm may move: with it kept (the other
+        removed), the intervals to B's discharges before and after the pair
+        must be further from one or two median ISIs than with the other
+        kept. Only units with a regular train (``train_max_cv``) take part,
+        as source or target. Default True (simulator, 4 kHz, seeds 0–29 and
+        120–149: see ``docs/mup.md``, *Firing trains*).
+    train_margin : float
+        See ``train_reassign``: how much less of the discharge's energy A's
+        template may explain than B's.
+    train_gap_fill : bool
+        Gap search in the last round (:func:`motorsign.mup.kernels.train_gaps`),
+        after ``train_reassign``: for each interval of a regular unit's train
+        ``train_gap_range`` × its median ISI long, the unit's template is slid
+        over the residual with its main peak within ±``train_gap_reach`` ×
+        the median ISI of the place where a missing discharge is expected
+        (an interval of about k + 1 median ISIs misses k discharges, looked
+        for evenly spaced); the best fit becomes a discharge when it removes
+        more than ``train_gap_accept`` × the template's energy. Such
+        discharges, like the re-peel's, enter the trains but not the
+        wide-band templates (``template_skip_late``). Default True.
+    train_gap_accept : float
+        Acceptance (fraction of the template's energy removed) of a
+        discharge found by the gap search: lower than ``accept_frac``
+        because the firing has already said where a discharge of this unit
+        must be; the template is only asked to fit there better than
+        nothing. Default 0.05.
+    train_gap_range : (float, float)
+        An interval between these many median ISIs holds missing discharges
+        (gap search) or a gap a discharge may fill (re-assignment; there the
+        new intervals must also respect ``train_short_frac``).
+    train_gap_reach : float
+        Half-width, in median ISIs, of the gap search around the interval's
+        middle (the missing discharge of a train with ISI CV c lies within
+        about ±0.7·c median ISIs of it, one SD).
+    train_short_frac : float
+        An interval shorter than this fraction of a unit's median ISI breaks
+        its firing (``train_reassign``).
+    train_max_cv : float
+        A unit takes part in the train steps when the robust coefficient of
+        variation of its ISIs within ``isi_range_ms`` (1.4826 × MAD / median)
+        is at most this and it has at least ``min_discharges`` discharges.
+        Voluntary units fire with an ISI CV of about 0.1–0.3 at low-moderate
+        effort; a sorted train reads less regular than its unit (wrong and
+        missed members), two units sorted as one far less. Default 0.4
+        (0.3 and 0.5 gave 0.1–0.2 % fewer assigned discharges, see the docs).
+    train_union_merge : float
+        Last round, after the train merge: two units join when their
+        trains together fire more regularly than either alone — the robust
+        ISI CV of the union at most ``train_max_cv`` and at least this much
+        below each one's, with no more short ISIs (``train_merge_viol``)
+        than the worse of the two — a unit the sorting split in two at
+        random leaves two irregular halves of one regular train, while two
+        independent units together are less regular than the more regular
+        one (:func:`motorsign.mup.sorting._union_merge`). 0 turns it off.
+        Default 0.05 (0.02 gave the same, 0.1 a little less).
     n_refine : int
         Template re-estimation rounds (templates from the sorted discharges,
         each window re-aligned on its sub-sample position, then sorting
@@ -325,6 +390,15 @@ class MupParams:
     pair_close: bool = True
     overlap_rounds: int = 2
     template_skip_late: bool = True
+    train_reassign: bool = True
+    train_margin: float = 0.25
+    train_gap_fill: bool = True
+    train_gap_accept: float = 0.05
+    train_gap_range: tuple[float, float] = (1.6, 3.5)
+    train_gap_reach: float = 0.3
+    train_short_frac: float = 0.6
+    train_max_cv: float = 0.4
+    train_union_merge: float = 0.05
     n_refine: int = 3
     train_merge_corr: float = 0.5
     train_merge_energy: float = 4.0

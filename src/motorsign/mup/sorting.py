@@ -26,9 +26,17 @@ Steps (the names are those of :class:`~motorsign.mup.params.MupParams`):
    poorly explained ones are tested for two overlapping units
    (:func:`resolve_pairs`, with a firing-pattern veto); two discharges closer
    than ``pair_reach_ms`` are then re-decided jointly (:func:`_repair_close`).
+   Then the firing trains of the regular units (:func:`_regular_isi`) are
+   used (:func:`_train_steps`): a discharge that breaks its unit's firing
+   moves to a unit with a gap there whose template explains it nearly as
+   well (:func:`~motorsign.mup.kernels.train_reassign`), and the discharges
+   missing from gaps are looked for in the residual
+   (:func:`~motorsign.mup.kernels.train_gaps`).
    Units that one neuron could be are merged on their trains
    (:func:`_train_merge`: template likeness and how often their discharges
-   fall closer than the refractory period compared with chance).
+   fall closer than the refractory period compared with chance; then
+   :func:`_union_merge`: two trains that fire more regularly together than
+   apart).
 6. **Wide-band templates** (median of up to ``max_template_avg`` discharges,
    ``quant_pre_ms``/``quant_post_ms``, last round only) for quantification;
    each discharge's time is its sub-sample alignment plus the offset of the
@@ -488,6 +496,108 @@ def _median_isi(pos: np.ndarray, fs: float, params: MupParams) -> float:
     return float(np.median(isi)) if isi.size >= 3 else 0.0
 
 
+def _regular_isi(pos: np.ndarray, fs: float, params: MupParams) -> float:
+    """Median ISI (samples) of a regularly firing unit, else 0.
+
+    Regular: at least ``min_discharges`` discharges, at least 3 ISIs within
+    ``isi_range_ms`` and a robust coefficient of variation of those ISIs
+    (1.4826 × MAD / median) of at most ``train_max_cv``. The robust spread
+    is little affected by the few doubled intervals of missed discharges or
+    the short ones of wrong members; two units mixed in one train are
+    irregular.
+    """
+    if pos.size < max(4, params.min_discharges):
+        return 0.0
+    cv = _robust_cv(pos, fs, params)
+    return _median_isi(pos, fs, params) if cv <= params.train_max_cv else 0.0
+
+
+def _robust_cv(pos: np.ndarray, fs: float, params: MupParams) -> float:
+    """Robust ISI CV (1.4826 × MAD / median of the ISIs within ``isi_range_ms``); NaN if < 3."""
+    isi = np.diff(np.sort(pos))
+    lo, hi = (v * 1e-3 * fs for v in params.isi_range_ms)
+    isi = isi[(isi >= lo) & (isi <= hi)]
+    if isi.size < 3:
+        return float("nan")
+    med = float(np.median(isi))
+    return 1.4826 * float(np.median(np.abs(isi - med))) / med
+
+
+def _union_merge(trains: list[np.ndarray], fs: float, params: MupParams) -> list[int]:
+    """Join two units whose trains together fire more regularly than either (``train_union_merge``).
+
+    A unit split by the sorting into two trains, its discharges falling
+    into one or the other more or less at random, leaves two irregular
+    trains (each misses discharges the other holds) whose union is the
+    unit's regular train; two independent units together are less regular
+    than the more regular of them. Two units join when the robust ISI CV of
+    their union (:func:`_robust_cv`) is at most ``train_max_cv`` and at least
+    ``train_union_merge`` below that of each, and the union's fraction of
+    ISIs in [``duplicate_ms``, ``refractory_ms``) exceeds the worse of the
+    two by at most ``train_merge_viol``. Best improvement first; each unit
+    joins at most once. Returns, per unit, the index of the unit it joins
+    (the larger one) or -1.
+    """
+    n = len(trains)
+    lo = params.duplicate_ms * 1e-3 * fs
+    hi = params.refractory_ms * 1e-3 * fs
+    cv = [_robust_cv(t, fs, params) for t in trains]
+    viol = [_violations(t, lo, hi) for t in trains]
+    cands = []
+    for a in range(n):
+        for b in range(a + 1, n):
+            if not (np.isfinite(cv[a]) and np.isfinite(cv[b])):
+                continue
+            union = np.sort(np.concatenate([trains[a], trains[b]]))
+            cu = _robust_cv(union, fs, params)
+            gain = min(cv[a], cv[b]) - cu
+            if (cu <= params.train_max_cv and gain >= params.train_union_merge
+                    and _violations(union, lo, hi) <= max(viol[a], viol[b]) + params.train_merge_viol):
+                cands.append((gain, a, b))
+    into = [-1] * n
+    used = [False] * n
+    for gain, a, b in sorted(cands, reverse=True):
+        if used[a] or used[b]:
+            continue
+        big, small = (a, b) if trains[a].size >= trains[b].size else (b, a)
+        into[small] = big
+        used[a] = used[b] = True
+        log.debug("train union merge %d <- %d (CV %.2f lower)", big, small, gain)
+    return into
+
+
+def _train_steps(resid, T, n_sub, anchors, dead, shift, params, starts, units, subs, scores, late,
+                 train_isi, dup, valid, train_reassign, train_gaps):
+    """Firing-train steps of the last round (``train_reassign``, then ``train_gap_fill``).
+
+    ``train_isi`` holds each unit's median ISI in samples (0: not regular,
+    :func:`_regular_isi`). Discharges found in gaps are flagged ``late``
+    (kept out of the wide-band templates with ``template_skip_late``).
+    """
+    starts, units, subs = starts.copy(), units.copy(), subs.copy()
+    scores = scores.astype(np.float32, copy=True)
+    K = T.shape[0] // n_sub
+    lo_g, hi_g = params.train_gap_range
+    if params.train_reassign:
+        tpos, tofs = _trains_csr(starts, units, subs, T, n_sub, K)
+        n_moved = train_reassign(resid, T, n_sub, anchors, dead, shift, params.accept_frac,
+                                 starts, units, subs, scores, tpos, tofs, train_isi,
+                                 params.train_short_frac, lo_g, hi_g, params.train_margin, dup,
+                                 True)
+        log.debug("train re-assignment: %d discharges moved", n_moved)
+    if params.train_gap_fill:
+        tpos, tofs = _trains_csr(starts, units, subs, T, n_sub, K)
+        gs, gu, gb, gsc = train_gaps(resid, T, n_sub, tpos, tofs, train_isi, lo_g, hi_g,
+                                     params.train_gap_reach, params.train_gap_accept, valid)
+        log.debug("train gap search: %d discharges found", gs.size)
+        starts = np.concatenate([starts, gs])
+        units = np.concatenate([units, gu])
+        subs = np.concatenate([subs, gb])
+        scores = np.concatenate([scores, gsc])
+        late = np.concatenate([late, np.ones(gs.size, dtype=bool)])
+    return starts, units, subs, scores, late
+
+
 def _repair_close(resid, T, n_sub, xc, reach, params, sigma, starts, units, subs, scores,
                   min_isi, dup, resolve_pairs):
     """Re-decide pairs of discharges whose main peaks lie within ``reach`` jointly.
@@ -614,8 +724,12 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
             refit,
             resolve_pairs,
             template_xcorr,
+            train_gaps,
+            train_reassign,
         )
     elif engine == "numpy":
+        # the firing-train steps have no numpy version yet: the compiled ones are used
+        from motorsign.mup.kernels import train_gaps, train_reassign
         from motorsign.mup.numpy_impl import clip_mask_np as clip_mask
         from motorsign.mup.numpy_impl import detect_peaks_np as detect_peaks
         from motorsign.mup.numpy_impl import peel_np as peel
@@ -703,6 +817,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
     offsets = np.zeros(len(long_t), dtype=np.float64)
     long_var = None  # known from the first sorted discharges on
     min_isi = np.zeros(len(long_t))  # plausible shortest ISI per unit (samples), 0: unknown
+    train_isi = np.zeros(len(long_t))  # median ISI of each regular unit (samples), 0: not regular
     gap = params.duplicate_ms * 1e-3 * fs
     for r in range(rounds):
         final = r == rounds - 1
@@ -770,6 +885,11 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                 kept = units >= 0
                 starts, units, subs, scores = starts[kept], units[kept], subs[kept], scores[kept]
                 late = late[kept]
+            if final and (params.train_reassign or params.train_gap_fill) and starts.size \
+                    and np.any(train_isi > 0):
+                starts, units, subs, scores, late = _train_steps(
+                    resid, T, n_sub, anchors, dead, shift, params, starts, units, subs, scores,
+                    late, train_isi, int(gap), valid, train_reassign, train_gaps)
             if final:
                 left = detect_peaks(resid, thr, dead, valid) + ch.offset
                 n_unassigned += int(((left >= ch.start) & (left < ch.stop)).sum())
@@ -819,6 +939,17 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                         score_all[rep] += score_all[u]
                         src_all[rep] += src_all[u]
                         pos_all[u], score_all[u], src_all[u] = [], [], []
+                if params.train_union_merge > 0:
+                    # two trains that fire more regularly together than apart: one unit
+                    alive = [u for u in big if pos_all[u]]
+                    into = _union_merge([np.sort(np.asarray(pos_all[u])) for u in alive], fs, params)
+                    for k, u in enumerate(alive):
+                        if into[k] >= 0:
+                            rep = alive[into[k]]
+                            pos_all[rep] += pos_all[u]
+                            score_all[rep] += score_all[u]
+                            src_all[rep] += src_all[u]
+                            pos_all[u], score_all[u], src_all[u] = [], [], []
                 for u in big:
                     keep_i = _dedupe(np.asarray(pos_all[u]), np.asarray(score_all[u]), gap)
                     n_unassigned += len(pos_all[u]) - keep_i.size
@@ -859,6 +990,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
             long_var = [new_var[i] for i in ids] if params.residual_var_k > 0 else None
             min_isi = np.array([params.pair_isi_frac * _median_isi(new_pos[i], fs, params)
                                 for i in ids])
+            train_isi = np.array([_regular_isi(new_pos[i], fs, params) for i in ids])
             long_t = new_long
             offsets = np.array(new_off, dtype=np.float64)
             if not long_t:
