@@ -2,7 +2,7 @@
 
 Writes ``benchmarks/results/bench_detect_speed[_quick].json`` and ``.png``.
 
-    python benchmarks/bench_detect_speed.py            # 8 ch x 20 kHz x 600 s, 3 rounds
+    python benchmarks/bench_detect_speed.py            # 8 ch x 20 kHz x 600 s, 4 rounds
     python benchmarks/bench_detect_speed.py --quick    # smoke test: 8 ch x 6 s
 
 One recording, side by side in one run, single thread each (numba, BLAS and
@@ -27,8 +27,9 @@ run round-robin, ``--repeats`` rounds (the machine is shared, so every round
 sees about the same load): ``timings_s`` is the best wall time of each,
 ``median_s`` the median, ``cpu_s`` the median CPU time (``process_time``,
 less sensitive to other processes on the machine) and ``speedup_vs*`` the
-ratios by each measure. ``motorsign`` with ``n_jobs=2`` runs right after the
-one-thread run in the same round: ``threads_2_vs_1`` is the median of the
+ratios by each measure. ``motorsign`` with ``n_jobs=2`` runs next to the
+one-thread run in the same round (right after it in even rounds, right
+before it in odd ones): ``threads_2_vs_1`` is the median of the
 per-round wall-time ratios (target >= 1.7x with 2 free cores; see
 ``cpu_per_wall`` and ``load_average``). ``machine_2_vs_1`` is the same
 ratio, in the same rounds, for two reference kernels whose work splits
@@ -181,7 +182,8 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smoke test: 6 s")
     ap.add_argument("--seconds", type=float, default=600.0)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=4,
+                    help="rounds (even: the 1- and 2-thread runs lead equally often)")
     ap.add_argument("--no-spikeinterface", action="store_true")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
@@ -213,8 +215,17 @@ def main(argv=None) -> dict:
     cpu = {k: [] for k in runs}
     machine_rounds(data[:1000], 1000)  # compile the reference kernels
     machine = {"compute": [], "memory_read": []}
-    for _ in range(repeats):  # round-robin: each round sees about the same load
-        for k, fn in runs.items():
+    order = list(runs)
+    for rnd in range(repeats):  # round-robin: each round sees about the same load
+        # the one- and two-thread runs swap places every other round: the run that
+        # follows the other contenders starts on a cold allocator and cache, and
+        # would otherwise always be the same one
+        i1, i2 = order.index("motorsign"), order.index("motorsign_2_threads")
+        seq = list(order)
+        if rnd % 2:
+            seq[i1], seq[i2] = seq[i2], seq[i1]
+        for k in seq:
+            fn = runs[k]
             w, c, out = timed(fn)
             wall[k].append(w)
             cpu[k].append(c)
@@ -253,6 +264,7 @@ def main(argv=None) -> dict:
         "ratio_to_numpy_sum": m / timings["numpy_sum"],
         "threads_2_vs_1": float(np.median(thread_rounds)),
         "threads_2_vs_1_rounds": thread_rounds,
+        "threads_first_in_round": [2 if rnd % 2 else 1 for rnd in range(repeats)],
         "cpu_per_wall": cpu_per_wall,
         "machine_2_vs_1": {k: float(np.median(v)) for k, v in machine.items()},
         "machine_2_vs_1_rounds": machine,
