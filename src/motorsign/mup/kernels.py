@@ -141,6 +141,33 @@ def _support(templates):  # pragma: no cover - compiled
 
 
 @numba.njit(nogil=True, cache=True)
+def _subsample_rows(resid, templates, norms, lo, hi, n_sub, m, best, st1):  # pragma: no cover - compiled
+    """Stage 2 of a fit: the sub-sample delayed rows ``m + 1 .. m + n_sub - 1`` one sample either side.
+
+    ``best`` is the reduction of row ``m`` (un-shifted) at start ``st1``.
+    Returns the best ``(reduction, start, row)`` of all of them.
+    """
+    n = resid.shape[0]
+    L = templates.shape[1]
+    b_st = st1
+    b_m = m
+    for p in range(1, n_sub):
+        mp = m + p
+        for st in (st1 - 1, st1):
+            if st < 0 or st + L > n:
+                continue
+            dot = 0.0
+            for i in range(lo[mp], hi[mp]):
+                dot += resid[st + i] * templates[mp, i]
+            red = 2.0 * dot - norms[mp]
+            if red > best:
+                best = red
+                b_st = st
+                b_m = mp
+    return best, b_st, b_m
+
+
+@numba.njit(nogil=True, cache=True)
 def _best_fit(resid, templates, norms, lo, hi, n_sub, anchors, q, shift):  # pragma: no cover - compiled
     """Best (energy reduction, start, template row) for the peak at ``q``.
 
@@ -151,49 +178,12 @@ def _best_fit(resid, templates, norms, lo, hi, n_sub, anchors, q, shift):  # pra
     2·``n_sub`` dot products per unit instead of ``n_sub`` times stage 1.
     Dot products run over each row's non-zero span ``lo``–``hi`` only.
     """
-    n = resid.shape[0]
-    L = templates.shape[1]
     n_units = templates.shape[0] // n_sub
     best = -1e30
     b_start = -1
     b_m = -1
     for u in range(n_units):
-        m = u * n_sub
-        ub = -1e30
-        u_st = -1
-        u_m = -1
-        for a_i in range(anchors.shape[1]):
-            a = anchors[u, a_i]
-            if a < 0:
-                break
-            for s in range(-shift, shift + 1):
-                st = q - a + s
-                if st < 0 or st + L > n:
-                    continue
-                dot = 0.0
-                for i in range(lo[m], hi[m]):
-                    dot += resid[st + i] * templates[m, i]
-                red = 2.0 * dot - norms[m]
-                if red > ub:
-                    ub = red
-                    u_st = st
-                    u_m = m
-        if u_m < 0:
-            continue
-        st1 = u_st
-        for p in range(1, n_sub):
-            mp = u * n_sub + p
-            for st in (st1 - 1, st1):
-                if st < 0 or st + L > n:
-                    continue
-                dot = 0.0
-                for i in range(lo[mp], hi[mp]):
-                    dot += resid[st + i] * templates[mp, i]
-                red = 2.0 * dot - norms[mp]
-                if red > ub:
-                    ub = red
-                    u_st = st
-                    u_m = mp
+        ub, u_st, u_m = _unit_fit(resid, templates, norms, lo, hi, n_sub, anchors, u, q, shift)
         if ub > best:
             best = ub
             b_start = u_st
@@ -740,21 +730,7 @@ def _unit_fit(resid, templates, norms, lo, hi, n_sub, anchors, u, q, shift):  # 
                 u_m = m
     if u_m < 0:
         return ub, u_st, u_m
-    st1 = u_st
-    for p in range(1, n_sub):
-        mp = m + p
-        for st in (st1 - 1, st1):
-            if st < 0 or st + L > n:
-                continue
-            dot = 0.0
-            for i in range(lo[mp], hi[mp]):
-                dot += resid[st + i] * templates[mp, i]
-            red = 2.0 * dot - norms[mp]
-            if red > ub:
-                ub = red
-                u_st = st
-                u_m = mp
-    return ub, u_st, u_m
+    return _subsample_rows(resid, templates, norms, lo, hi, n_sub, m, ub, u_st)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -1043,22 +1019,7 @@ def _slide(resid, templates, n_sub, norms, lo, hi, pk, L, n, m, p_lo, p_hi):  # 
             b_st = st
     if b_st < 0:
         return best, -1, -1
-    b_m = m
-    st1 = b_st
-    for p in range(1, n_sub):
-        mp = m + p
-        for st in (st1 - 1, st1):
-            if st < 0 or st + L > n:
-                continue
-            dot = 0.0
-            for i in range(lo[mp], hi[mp]):
-                dot += resid[st + i] * templates[mp, i]
-            red = 2.0 * dot - norms[mp]
-            if red > best:
-                best = red
-                b_st = st
-                b_m = mp
-    return best, b_st, b_m
+    return _subsample_rows(resid, templates, norms, lo, hi, n_sub, m, best, b_st)
 
 
 @numba.njit(nogil=True, cache=True)
