@@ -141,6 +141,18 @@ def _support(templates):  # pragma: no cover - compiled
 
 
 @numba.njit(nogil=True, cache=True)
+def _reduction(resid, templates, norms, lo, hi, m, st):  # pragma: no cover - compiled
+    """Energy removed from ``resid`` by subtracting template row ``m`` at start ``st``.
+
+    ``2 <resid, t> - |t|^2`` over the row's non-zero span ``lo``-``hi``.
+    """
+    dot = 0.0
+    for i in range(lo[m], hi[m]):
+        dot += resid[st + i] * templates[m, i]
+    return 2.0 * dot - norms[m]
+
+
+@numba.njit(nogil=True, cache=True)
 def _subsample_rows(resid, templates, norms, lo, hi, n_sub, m, best, st1):  # pragma: no cover - compiled
     """Stage 2 of a fit: the sub-sample delayed rows ``m + 1 .. m + n_sub - 1`` one sample either side.
 
@@ -156,10 +168,7 @@ def _subsample_rows(resid, templates, norms, lo, hi, n_sub, m, best, st1):  # pr
         for st in (st1 - 1, st1):
             if st < 0 or st + L > n:
                 continue
-            dot = 0.0
-            for i in range(lo[mp], hi[mp]):
-                dot += resid[st + i] * templates[mp, i]
-            red = 2.0 * dot - norms[mp]
+            red = _reduction(resid, templates, norms, lo, hi, mp, st)
             if red > best:
                 best = red
                 b_st = st
@@ -720,10 +729,7 @@ def _unit_fit(resid, templates, norms, lo, hi, n_sub, anchors, u, q, shift):  # 
             st = q - a + s
             if st < 0 or st + L > n:
                 continue
-            dot = 0.0
-            for i in range(lo[m], hi[m]):
-                dot += resid[st + i] * templates[m, i]
-            red = 2.0 * dot - norms[m]
+            red = _reduction(resid, templates, norms, lo, hi, m, st)
             if red > ub:
                 ub = red
                 u_st = st
@@ -1010,10 +1016,7 @@ def _slide(resid, templates, n_sub, norms, lo, hi, pk, L, n, m, p_lo, p_hi):  # 
         st = pp - pk[m]
         if st < 0 or st + L > n:
             continue
-        dot = 0.0
-        for i in range(lo[m], hi[m]):
-            dot += resid[st + i] * templates[m, i]
-        red = 2.0 * dot - norms[m]
+        red = _reduction(resid, templates, norms, lo, hi, m, st)
         if red > best:
             best = red
             b_st = st
