@@ -187,7 +187,8 @@ def estimate_mains(
     force_hz : float | None
         Use this mains frequency instead of choosing.
     n_jobs : int
-        Threads over the windows (the FFT and the filters release the GIL).
+        Threads for the noise measurement (the compiled filters, by window and
+        block of 8 channels); the spectra run in the calling thread.
 
     Returns
     -------
@@ -216,15 +217,10 @@ def estimate_mains(
         return np.nan_to_num(np.ascontiguousarray(w, np.float32))
 
     xs = [prepare(w) for w in usable]
-    # every step by block of channels (columns are independent), one block per
-    # thread across all the windows: few, equal pieces, so that the threads
-    # finish together and hand the GIL over seldom
-    n_blocks = min(nc, max(1, n_jobs))
-    edges = np.linspace(0, nc, n_blocks + 1).astype(int)
-    blocks = [(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
-    spectra = _map(lambda blk: [_psd(x[:, blk[0]:blk[1]], fs) for x in xs], blocks, n_jobs)
-    windows_psd = [(x, np.hstack([per_block[i][0] for per_block in spectra]), spectra[0][i][1])
-                   for i, x in enumerate(xs)]
+    # the spectra one window at a time, all channels together: split by channel
+    # block the FFTs ran strided and slower, and neither split gained from
+    # threads (numpy and pocketfft on 2-s windows; bench_detect_speed stages)
+    windows_psd = [(x, *_psd(x, fs)) for x in xs]
 
     per_window = []
     best_total = {c: 0.0 for c in cands}
