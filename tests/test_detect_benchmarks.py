@@ -39,6 +39,7 @@ def test_speed_benchmark_quick(tmp_path):
     assert r["speedup_vs_cpu"]["scipy"] > 0 and len(r["threads_2_vs_1_rounds"]) == r["repeats"]
     assert all(len(v) == r["repeats"] and all(x > 0 for x in v)
                for v in r["machine_2_vs_1_rounds"].values())
+    assert set(r["machine_2_vs_1"]) == {"compute", "memory_read", "band_filter"}
 
 
 @pytest.mark.slow

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -51,6 +53,26 @@ def test_threads_split_channels_without_changing_a_number():
         assert est.harmonics_hz == ref.harmonics_hz
         for name in ("hum_uv", "noise_uv", "inflation"):
             np.testing.assert_array_equal(getattr(est, name), getattr(ref, name))
+
+
+@pytest.mark.parametrize("setting,hum_uv", [("auto", 0.0), ("auto", 30.0), ("50", 30.0),
+                                             ("off", 30.0)])
+def test_hum_measured_alongside_the_chunks_changes_nothing(setting, hum_uv):
+    # with threads the hum is measured while the first chunks run with the notches
+    # known beforehand; hum that calls for notches (auto, 30 µV) makes them run again
+    rng = np.random.default_rng(7)
+    n = int(12 * FS)
+    x = (rng.normal(0, 8, (n, 3)) + _hum(n, FS, 50.0, hum_uv)[:, None]).astype(np.float32)
+    x[::4000] += 150.0  # discharges to find
+    rec = Recording.from_array(x, FS, ["A", "B", "C"])
+    ref = detect_spontaneous(rec, params={"mains": setting, "chunk_s": 1.0})
+    assert (len(ref.summary["mains"]["notched_hz"]) > 0) == (hum_uv > 0 and setting != "off")
+    for n_jobs in (2, 3):
+        res = detect_spontaneous(rec, params={"mains": setting, "chunk_s": 1.0}, n_jobs=n_jobs)
+        assert res.discharges.equals(ref.discharges)
+        assert res.intervals.equals(ref.intervals)
+        assert json.dumps(res.summary, sort_keys=True, default=str) == json.dumps(
+            ref.summary, sort_keys=True, default=str)  # NaN-safe
 
 
 def test_no_hum_in_white_noise():

@@ -77,6 +77,10 @@ _OUT_FEATURE_NAMES = ("amplitude_uv", "duration_ms", "phases", "initial_sign", "
 _OUT_FEATURES = np.array([_F[name] for name in _OUT_FEATURE_NAMES], np.int64)
 _POLARITIES = np.asarray(["negative", "positive"], dtype=object)
 _STATES = np.asarray(["rest", "activity", "artifact"], dtype=object)  # the codes of rows["state"]
+#: Consecutive chunks are read and analysed in one compiled call, up to this
+#: many bytes of samples: fewer hand-overs of the GIL between threads (each
+#: costs a system call on a virtual machine) and less Python per chunk.
+_BATCH_BYTES = 8 << 20
 # each kind's place in alphabetical order (a source's kind on a tie)
 _NAME_RANK = np.argsort(np.argsort(KIND_NAMES.astype(str), kind="stable"), kind="stable")
 
@@ -156,6 +160,28 @@ class _Pool:
         self.cuts[k] = at + np.searchsorted(out.chans, self._grid)
         out.peaks = out.chans = out.feat = out.snips = None
 
+    def add_batch(self, ks: list[int], outs: list[_ChunkOut], peaks: np.ndarray,
+                  chans: np.ndarray, feat: np.ndarray, snips: np.ndarray) -> None:
+        """Copy the candidates of consecutive chunks ``ks`` in at once.
+
+        ``peaks`` .. ``snips`` hold the chunks' candidates one chunk after the
+        other (``outs[j].peaks`` are views of them, dropped here).
+        """
+        m = peaks.size
+        with self._lock:
+            if self.n + m > self.peaks.size:
+                self._grow(m, snips.shape[1])
+            if m and (feat.shape[1] != self.feat.shape[1] or snips.shape[1] != self.snips.shape[1]):
+                raise RuntimeError("chunk candidates of another width than the pool's")
+            at = self.n
+            _copy_rows_nb(self.peaks, self.feat, self.snips, at, peaks, feat, snips)
+            self.n += m
+            self._added += len(ks)
+        for k, out in zip(ks, outs):
+            self.cuts[k] = at + np.searchsorted(out.chans, self._grid)
+            at += out.peaks.size
+            out.peaks = out.chans = out.feat = out.snips = None
+
     def _grow(self, m: int, snip_w: int) -> None:
         # room for the chunks still to come at twice the rate seen so far: pages
         # not yet written take no memory, and each growth copies what is held
@@ -181,7 +207,8 @@ def _copy_rows_nb(dst_peaks, dst_feat, dst_snips, at, peaks, feat, snips):  # pr
 
 
 class _Context:
-    def __init__(self, rec, chan_idx: np.ndarray, p: DetectParams, n_jobs: int = 1):
+    def __init__(self, rec, chan_idx: np.ndarray, p: DetectParams, n_jobs: int = 1, *,
+                 measure_mains: bool = True):
         fs = float(rec.sampling_rate_hz)
         self.rec = rec
         self.fs = fs
@@ -193,14 +220,23 @@ class _Context:
             raise ConfigError(f"detection band {p.highpass_hz:g}-{p.lowpass_hz:g} Hz does not fit "
                               f"a sampling rate of {fs:g} Hz")
         self.sos_lp = design_sos(fs, lp, "lowpass", p.filter_order)
+        self.sos_lp0 = self.sos_lp  # without notches
         self.sos_hp = design_sos(fs, p.highpass_hz, "highpass", p.filter_order)
         self.win = max(1, int(round(p.segment_window_s * fs)))
         self.chunk = max(1, int(round(p.chunk_s / p.segment_window_s))) * self.win
         self.margin = int(round(p.margin_s * fs))
-        self.edge_guard = 0  # notch start-up at segment ends (samples); see _setup_mains
+        self.margin0 = self.margin  # without notches
+        self.edge_guard = 0  # notch start-up at segment ends (samples); see apply_notches
         self.pad_span = 0  # continuation taken this far away (whole hum periods)
         self.guarded: set[int] = set()  # segments whose ends are left out of detection
-        self.mains = self._setup_mains(lp, n_jobs)
+        self.lp_hz = lp
+        self.mains_top_hz = self.mains_top
+        # the summary's mains record; None until measured (see _run_chunks)
+        self.mains: dict | None = None
+        self.notched: list[float] = []
+        if measure_mains:
+            est = self.measure_mains(n_jobs)
+            self.apply_notches(self.notches_for(est), est.hz)
         self.block = max(16, int(round(p.noise_block_s * fs)))
         self.dead = max(1, int(round(p.dead_time_ms * fs / 1000)))
         self.search = max(1, int(round(p.peak_search_ms * fs / 1000)))
@@ -223,54 +259,91 @@ class _Context:
                                       p.level_fraction, p.turn_k_noise, p.turn_fraction,
                                       p.peak_search_wide_margin], np.float64)
 
-    def _setup_mains(self, lp: float, n_jobs: int) -> dict:
-        """Measure mains hum; put its notches before the low-pass when it matters.
+    @property
+    def mains_top(self) -> float:
+        """Highest harmonic notched (Hz)."""
+        p = self.p
+        return float(min(p.mains_max_hz, self.lp_hz, self.fs / 2 - 2 * p.mains_bandwidth_hz))
 
-        Returns the ``summary["mains"]`` record (without channel names).
+    @property
+    def forced_hz(self) -> float | None:
+        """The mains frequency set by ``mains`` = 50 or 60, else None."""
+        return float(self.p.mains) if self.p.mains in ("50", "60") else None
+
+    def notches_before_probe(self) -> list[float]:
+        """The notches when the probe's answer does not matter or is assumed absent.
+
+        ``mains`` = 50/60: every harmonic; ``off``: none; ``auto``: none
+        until the probe finds hum that matters (see :meth:`notches_for`).
+        """
+        force = self.forced_hz
+        return harmonics_up_to(force, self.mains_top) if force is not None else []
+
+    def measure_mains(self, n_jobs: int):
+        """Measure mains hum in probe windows; sets :attr:`mains` (the summary record).
+
+        Only reads the recording: the chunk settings are changed by
+        :meth:`apply_notches`, so chunks may run meanwhile.
         """
         p, fs, rec = self.p, self.fs, self.rec
-        info: dict[str, Any] = {"setting": p.mains, "hz": None, "harmonics_hz": [],
-                                "notched_hz": [], "bandwidth_hz": p.mains_bandwidth_hz,
-                                "hum_uv": None, "noise_inflation": None, "measured": False}
-        top = min(p.mains_max_hz, lp, fs / 2 - 2 * p.mains_bandwidth_hz)
-        self.mains_top_hz = float(top)  # highest harmonic notched (the rule's text)
+        top = self.mains_top
+        self.mains_top_hz = top  # the rule's text
         # probed on the longest segment (a short first segment would hide the hum)
         seg = max(range(rec.n_segments), key=rec.n_samples)
         windows = probe_windows(rec, self.idx, seg, p.mains_probe_s, p.mains_probe_windows)
-        band = np.vstack([self.sos_lp, self.sos_hp])
-        force = float(p.mains) if p.mains in ("50", "60") else None
+        band = np.vstack([self.sos_lp0, self.sos_hp])
         est = estimate_mains(windows, fs, band, max_hz=top, min_excess_db=p.mains_min_excess_db,
-                             notch_bandwidth_hz=p.mains_bandwidth_hz, force_hz=force,
+                             notch_bandwidth_hz=p.mains_bandwidth_hz, force_hz=self.forced_hz,
                              n_jobs=n_jobs)
-        info.update(hz=est.hz, harmonics_hz=est.harmonics_hz, hum_uv=est.hum_uv,
-                    noise_inflation=est.inflation, measured=est.measured)
+        self.mains = {"setting": p.mains, "hz": est.hz, "harmonics_hz": est.harmonics_hz,
+                      "notched_hz": [], "bandwidth_hz": p.mains_bandwidth_hz,
+                      "hum_uv": est.hum_uv,
+                      "noise_inflation": est.inflation, "measured": est.measured}
+        return est
+
+    def notches_for(self, est) -> list[float]:
+        """The harmonics to notch given the probe's estimate (the rule in the summary)."""
+        p = self.p
         if p.mains == "off":
-            notch = []
-        elif force is not None:
-            notch = harmonics_up_to(force, top)
-        elif (est.hz is not None and np.isfinite(est.inflation).any()
-              and np.nanmedian(est.inflation) >= p.mains_min_inflation):
-            notch = [h for h in est.harmonics_hz if h <= top]
-        else:
-            notch = []
-        if notch:
-            self.sos_lp = np.ascontiguousarray(
-                np.vstack([design_notches(fs, notch, p.mains_bandwidth_hz), self.sos_lp]))
-            settle = int(math.ceil(notch_settling_s(p.mains_bandwidth_hz) * fs))
-            self.margin = max(self.margin, settle)
-            # at a segment's ends the notches would start from rest and ring with the
-            # hum for about `settle`. The segment is continued there by its own
-            # samples one whole number of hum periods away (the hum goes on in phase),
-            # and the notches start up in that continuation. Segments too short for
-            # it are left out of detection within `settle` of their ends instead.
-            self.edge_guard = settle
-            period = _hum_period_samples(fs, float(force or est.hz))
-            self.pad_span = period * int(math.ceil(settle / period)) if period else 0
-            self.guarded = {s for s in range(rec.n_segments)
-                            if not self.pad_span or rec.n_samples(s) < self.pad_span + settle}
-            info["notched_hz"] = notch
-            log.info("mains %g Hz: notching %s Hz", force or est.hz, ", ".join(f"{h:g}" for h in notch))
-        return info
+            return []
+        if self.forced_hz is not None:
+            return self.notches_before_probe()
+        if (est.hz is not None and np.isfinite(est.inflation).any()
+                and np.nanmedian(est.inflation) >= p.mains_min_inflation):
+            return [h for h in est.harmonics_hz if h <= self.mains_top]
+        return []
+
+    def apply_notches(self, notch: list[float], hz: float | None) -> None:
+        """Set the chunk filters (and margins) for these notches; none: the band alone.
+
+        Not while chunks run: they read these settings.
+        """
+        p, fs, rec = self.p, self.fs, self.rec
+        self.sos_lp = self.sos_lp0
+        self.margin = self.margin0
+        self.edge_guard = self.pad_span = 0
+        self.guarded = set()
+        self.notched = list(notch)
+        if self.mains is not None:
+            self.mains["notched_hz"] = list(notch)
+        if not notch:
+            return
+        self.sos_lp = np.ascontiguousarray(
+            np.vstack([design_notches(fs, notch, p.mains_bandwidth_hz), self.sos_lp0]))
+        settle = int(math.ceil(notch_settling_s(p.mains_bandwidth_hz) * fs))
+        self.margin = max(self.margin0, settle)
+        # at a segment's ends the notches would start from rest and ring with the
+        # hum for about `settle`. The segment is continued there by its own
+        # samples one whole number of hum periods away (the hum goes on in phase),
+        # and the notches start up in that continuation. Segments too short for
+        # it are left out of detection within `settle` of their ends instead.
+        self.edge_guard = settle
+        period = _hum_period_samples(fs, float(self.forced_hz or hz))
+        self.pad_span = period * int(math.ceil(settle / period)) if period else 0
+        self.guarded = {s for s in range(rec.n_segments)
+                        if not self.pad_span or rec.n_samples(s) < self.pad_span + settle}
+        log.info("mains %g Hz: notching %s Hz", self.forced_hz or hz,
+                 ", ".join(f"{h:g}" for h in notch))
 
     def _buffers(self, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         """This thread's two band buffers, as views of ``shape``.
@@ -285,6 +358,63 @@ class _Context:
                             shape[1]), np.float32)
             self._local.bands = buf
         return buf[0, :shape[0]], buf[1, :shape[0]]
+
+    def batch_size(self, n_chunks: int, n_jobs: int) -> int:
+        """Chunks read and analysed per compiled call (see :data:`_BATCH_BYTES`).
+
+        At most ``_BATCH_BYTES`` of samples, and small enough that every
+        thread gets several batches (they finish together).
+        """
+        per_chunk = max(1, (self.chunk + 2 * self.margin) * self.idx.size * 4)
+        return int(max(1, min(_BATCH_BYTES // per_chunk, -(-n_chunks // (8 * n_jobs)))))
+
+    def alone(self, segment: int, start: int) -> bool:
+        """Whether this chunk is analysed on its own: it is continued past a segment end."""
+        if not self.edge_guard or segment in self.guarded:
+            return False
+        n = self.rec.n_samples(segment)
+        return start - self.margin <= 0 or min(n, start + self.chunk) + self.margin >= n
+
+    def process_batch(self, segment: int, starts: list[int]) -> tuple[list[_ChunkOut], tuple]:
+        """Consecutive chunks of a segment, read at once, analysed in one compiled call.
+
+        Each chunk gets exactly the samples and the computation of
+        :meth:`process` (its own margins, filters from rest, noise and
+        threshold); only the Python around them is shared. Returns the
+        chunks' records and their candidates one chunk after the other
+        ``(peaks, channels, features, snippets)`` (the records' candidate
+        arrays are views of these).
+        """
+        n = self.rec.n_samples(segment)
+        a0 = max(0, starts[0] - self.margin)
+        b1 = min(n, min(n, starts[-1] + self.chunk) + self.margin)
+        raw = np.ascontiguousarray(self.rec.get_traces(a0, b1, self.idx, segment), dtype=np.float32)
+        guard = self.edge_guard if segment in self.guarded else 0
+        rows = np.empty((len(starts), 2 + 4 + len(self.int_params)), np.int64)
+        longest = 0
+        for j, start in enumerate(starts):
+            stop = min(n, start + self.chunk)
+            a = max(0, start - self.margin)
+            b = min(n, stop + self.margin)
+            cs, ce = start - a, stop - a
+            lo_det, hi_det = cs, ce
+            if guard:
+                lo_det = max(cs, guard - a)
+                hi_det = max(lo_det, min(ce, n - guard - a))
+            rows[j] = (a - a0, b - a, cs, ce, lo_det, hi_det, *self.int_params)
+            longest = max(longest, b - a)
+        f, y = self._buffers((longest, raw.shape[1]))
+        pk, ch, feat, snips, stats, noise, n_cand, n_win = _analyse_chunks_nb(
+            raw, f, y, self.sos_lp, self.sos_hp, rows, self.float_params)
+        pk += a0
+        outs = []
+        c0 = w0 = 0
+        for j, start in enumerate(starts):
+            c1, w1 = c0 + n_cand[j], w0 + n_win[j]
+            outs.append(_ChunkOut(segment, start, pk[c0:c1], ch[c0:c1], feat[c0:c1], snips[c0:c1],
+                                  stats[w0:w1], noise[j]))
+            c0, w0 = c1, w1
+        return outs, (pk, ch, feat, snips)
 
     def process(self, segment: int, start: int) -> _ChunkOut:
         """Filter, detect and measure one chunk (with margins)."""
@@ -353,6 +483,58 @@ def _analyse_chunk_nb(raw, f, y, sos_lp, sos_hp, ints, floats):  # pragma: no co
     return pk, ch, feat, snips, stats, noise_y
 
 
+@numba.njit(nogil=True, cache=True)
+def _analyse_chunks_nb(raw, f, y, sos_lp, sos_hp, rows, floats):  # pragma: no cover - compiled
+    """:func:`_analyse_chunk_nb` on consecutive chunks of one read.
+
+    ``rows[j]``: chunk ``j``'s first sample in ``raw`` and its length (with
+    margins), then its ``ints``. ``f`` and ``y`` serve each chunk in turn.
+    Returns the chunks' peaks (``raw`` coordinates), channels, features,
+    snippets and window statistics one chunk after the other, their noise
+    (n_chunks, n_channels), and each chunk's numbers of candidates and
+    windows.
+    """
+    nk, c = rows.shape[0], raw.shape[1]
+    noise = np.empty((nk, c))
+    n_cand = np.zeros(nk, np.int64)
+    n_win = np.zeros(nk, np.int64)
+    pks = []
+    chs = []
+    feats = []
+    snipss = []
+    statss = []
+    for j in range(nk):
+        o, n = rows[j, 0], rows[j, 1]
+        pk, ch, feat, snips, stats, noise_y = _analyse_chunk_nb(
+            raw[o:o + n], f[:n], y[:n], sos_lp, sos_hp, rows[j, 2:], floats)
+        pks.append(pk + o)
+        chs.append(ch)
+        feats.append(feat)
+        snipss.append(snips)
+        statss.append(stats)
+        noise[j] = noise_y
+        n_cand[j] = pk.size
+        n_win[j] = stats.shape[0]
+    m, w = n_cand.sum(), n_win.sum()
+    pk_all = np.empty(m, np.int64)
+    ch_all = np.empty(m, chs[0].dtype)
+    feat_all = np.empty((m, feats[0].shape[1]), feats[0].dtype)
+    snips_all = np.empty((m, snipss[0].shape[1]), snipss[0].dtype)
+    stats_all = np.empty((w, c, statss[0].shape[2]), statss[0].dtype)
+    at = 0
+    wt = 0
+    for j in range(nk):
+        k = n_cand[j]
+        pk_all[at:at + k] = pks[j]
+        ch_all[at:at + k] = chs[j]
+        feat_all[at:at + k] = feats[j]
+        snips_all[at:at + k] = snipss[j]
+        stats_all[wt:wt + n_win[j]] = statss[j]
+        at += k
+        wt += n_win[j]
+    return pk_all, ch_all, feat_all, snips_all, stats_all, noise, n_cand, n_win
+
+
 def _hum_period_samples(fs: float, mains_hz: float, max_periods: int = 200,
                         tolerance: float = 0.02) -> int:
     """Samples spanning a whole number of mains periods (within ``tolerance`` samples), or 0."""
@@ -374,32 +556,103 @@ def _resolve_channels(rec, channels) -> np.ndarray:
     return rec.channel_index(channels)
 
 
-def _run_chunks(ctx: _Context, n_jobs: int) -> tuple[list[_ChunkOut], _Pool]:
-    """Every chunk analysed (``n_jobs`` threads); their candidates pooled."""
-    rec = ctx.rec
-    tasks = [(s, st) for s in range(rec.n_segments) for st in range(0, rec.n_samples(s), ctx.chunk)]
-    pool = _Pool(np.array([s for s, _ in tasks], np.int64), ctx.idx.size, len(FEATURE_NAMES))
-    out: list[_ChunkOut | None] = [None] * len(tasks)
+class _ChunkRun:
+    """The chunks of a recording, taken one at a time by any number of threads."""
 
-    next_task = itertools.count()  # shared: next() is atomic under the GIL
+    def __init__(self, ctx: _Context, n_jobs: int = 1):
+        rec = ctx.rec
+        self.ctx = ctx
+        self.tasks = [(s, st) for s in range(rec.n_segments)
+                      for st in range(0, rec.n_samples(s), ctx.chunk)]
+        self.pool = _Pool(np.array([s for s, _ in self.tasks], np.int64), ctx.idx.size,
+                          len(FEATURE_NAMES))
+        self.out: list[_ChunkOut | None] = [None] * len(self.tasks)
+        # consecutive chunks of a segment in batches; those continued past a
+        # segment end (notches) alone
+        size = ctx.batch_size(len(self.tasks), n_jobs)
+        self.batches: list[list[int]] = []
+        for k, (s, st) in enumerate(self.tasks):
+            last = self.batches[-1] if self.batches else None
+            if (last is None or len(last) >= size or self.tasks[last[0]][0] != s
+                    or ctx.alone(s, st) or ctx.alone(*self.tasks[last[-1]])):
+                self.batches.append([k])
+            else:
+                last.append(k)
+        self._next = itertools.count()  # shared: next() is atomic under the GIL
+        self.stop = threading.Event()
 
-    def worker() -> None:
-        # each thread takes the next chunk when it is done with one (threads finish
-        # together even when one core runs slower), holding one chunk's signals at a time
-        for k in next_task:
-            if k >= len(tasks):
+    def work(self) -> None:
+        """Analyse the next free batch of chunks until none is left (or :attr:`stop` is set).
+
+        Each thread takes the next batch when it is done with one (threads
+        finish together even when one core runs slower), holding one batch's
+        signals at a time.
+        """
+        for b in self._next:
+            if b >= len(self.batches) or self.stop.is_set():
                 return
-            res = ctx.process(*tasks[k])
-            pool.add(k, res)
-            out[k] = res
+            ks = self.batches[b]
+            if len(ks) == 1:
+                res = self.ctx.process(*self.tasks[ks[0]])
+                self.pool.add(ks[0], res)
+                self.out[ks[0]] = res
+                continue
+            seg = self.tasks[ks[0]][0]
+            outs, cands = self.ctx.process_batch(seg, [self.tasks[k][1] for k in ks])
+            self.pool.add_batch(ks, outs, *cands)
+            for k, res in zip(ks, outs):
+                self.out[k] = res
 
-    if n_jobs <= 1 or len(tasks) <= 1:
-        worker()
-    else:
-        with ThreadPoolExecutor(max_workers=n_jobs) as ex:
-            for fut in [ex.submit(worker) for _ in range(n_jobs)]:
-                fut.result()
-    return out, pool  # type: ignore[return-value]
+
+def _run_chunks(ctx: _Context, n_jobs: int) -> tuple[list[_ChunkOut], _Pool]:
+    """Every chunk analysed (``n_jobs`` threads); their candidates pooled.
+
+    When the mains hum is not measured yet (``ctx.mains`` None), it is
+    measured here. With one thread first, then the chunks. With more, the
+    calling thread measures it while the others start on the chunks with the
+    notches known beforehand (``mains`` = 50/60: every harmonic; otherwise
+    none), then joins them; should the measurement call for other notches
+    (``auto`` and hum that matters), the chunks done so far are dropped and
+    every chunk is analysed again with them. The numbers are those of the
+    serial order either way.
+    """
+    if ctx.mains is None and (n_jobs <= 1 or ctx.rec.n_segments == 0):
+        est = ctx.measure_mains(1)
+        ctx.apply_notches(ctx.notches_for(est), est.hz)
+    if ctx.mains is not None:
+        run = _ChunkRun(ctx, n_jobs)
+        if n_jobs <= 1 or len(run.batches) <= 1:
+            run.work()
+        else:
+            with ThreadPoolExecutor(max_workers=n_jobs) as ex:
+                for fut in [ex.submit(run.work) for _ in range(n_jobs)]:
+                    fut.result()
+        return run.out, run.pool  # type: ignore[return-value]
+
+    assumed = ctx.notches_before_probe()
+    ctx.apply_notches(assumed, ctx.forced_hz)
+    run = _ChunkRun(ctx, n_jobs)
+    with ThreadPoolExecutor(max_workers=n_jobs - 1) as ex:
+        futures = [ex.submit(run.work) for _ in range(n_jobs - 1)]
+        try:
+            est = ctx.measure_mains(1)  # the other threads are busy with chunks
+            notch = ctx.notches_for(est)
+        except BaseException:
+            run.stop.set()
+            raise
+        if notch != assumed:
+            run.stop.set()
+        else:
+            run.work()
+        for fut in futures:
+            fut.result()
+    if notch == assumed:
+        ctx.mains["notched_hz"] = list(notch)
+        return run.out, run.pool  # type: ignore[return-value]
+    log.debug("mains: the chunks are analysed again with notches at %s Hz", notch)
+    run = None
+    ctx.apply_notches(notch, est.hz)
+    return _run_chunks(ctx, n_jobs)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -575,7 +828,8 @@ def detect_spontaneous(
         params = base
     p = make_params(params)
     names = [rec.channels[i].name for i in idx]
-    ctx = _Context(rec, idx, p, max(1, int(n_jobs)))
+    # the hum is measured by _run_chunks, alongside the first chunks with threads
+    ctx = _Context(rec, idx, p, max(1, int(n_jobs)), measure_mains=False)
     chunks, pool = _run_chunks(ctx, max(1, int(n_jobs)))
     seg_offsets = np.concatenate([[0.0], np.cumsum([rec.n_samples(s) / fs for s in range(rec.n_segments)])])
     total_s = float(seg_offsets[-1])
