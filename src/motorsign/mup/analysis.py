@@ -76,7 +76,10 @@ def _firing(times: np.ndarray, p: MupParams) -> tuple[float, float, float]:
     if times.size < 2:
         return math.nan, math.nan, math.nan
     isi = np.diff(times) * 1e3
-    viol = float(np.mean(isi < p.refractory_ms))  # duplicates were removed in sorting
+    # intervals under duplicate_ms are pairs of fits the sorting kept as two overlapping
+    # discharges on the signal (split_close), not a firing interval: not counted
+    fire = isi[isi >= p.duplicate_ms]
+    viol = float(np.mean(fire < p.refractory_ms)) if fire.size else math.nan
     ok = isi[(isi >= p.isi_range_ms[0]) & (isi <= p.isi_range_ms[1])]
     if ok.size < 3:
         return math.nan, math.nan, viol

@@ -14,7 +14,7 @@ import numba
 import numpy as np
 
 __all__ = ["detect_peaks", "peel", "refit", "resolve_pairs", "template_xcorr", "clip_mask", "turn_points",
-           "train_reassign", "train_gaps"]
+           "train_reassign", "train_gaps", "split_close"]
 
 
 @numba.njit(nogil=True, cache=True)
@@ -1043,3 +1043,111 @@ def _gap_one(resid, templates, n_sub, norms, lo, hi, pk, L, n, m, u, p_lo, p_hi,
     nsb[k] = b_m % n_sub
     nsc[k] = best / norms[b_m]
     return k + 1
+
+
+@numba.njit(nogil=True, cache=True)
+def _add(resid, templates, m, st, sign):  # pragma: no cover - compiled
+    """``resid[st:st + L] += sign * templates[m]``."""
+    for i in range(templates.shape[1]):
+        resid[st + i] += sign * templates[m, i]
+
+
+@numba.njit(nogil=True, cache=True)
+def split_close(resid, templates, n_sub, anchors, dead, shift, accept, dup, starts, units, subs,
+                scores):  # pragma: no cover - compiled
+    """Decide whether two close fits of one unit are two discharges or one (in place).
+
+    Two fits of the same unit whose main peaks lie closer than ``dup``
+    samples are either one discharge fitted twice (at two alignments of a
+    polyphasic unit with similar spikes) or two discharges (overlapping
+    discharges of similar units sorted as one). Both are added back to the
+    residual and the pair is kept when the two together remove more than
+    ``accept`` × the smaller template's energy beyond the best single
+    template (any unit, every anchor within ±``shift`` of the largest
+    residual peak between them; exact residual energies): the second member
+    must explain a part of the signal that one discharge does not, the test
+    :func:`peel` applies to every discharge. Otherwise the best single fit
+    replaces the pair. A double fit of one discharge fails by construction
+    (the pair removes no more than the right single alignment).
+
+    Parameters
+    ----------
+    resid : float32 array
+        Residual with every discharge subtracted; modified in place.
+    templates, n_sub, anchors, dead, shift, accept
+        As :func:`peel`.
+    dup : int
+        Main peaks of one unit's fits closer than this (samples) are tested.
+    starts, units, subs : int64 arrays
+        Modified in place (``units`` -1 for a fit merged into its neighbour).
+    scores : float32 array
+        Energy removed / template energy; modified in place.
+
+    Returns
+    -------
+    n_tested : int
+        Pairs tested.
+    n_merged : int
+        Pairs replaced by one discharge.
+    """
+    n = resid.shape[0]
+    norms, pk = _energy_peak(templates)
+    lo, hi = _support(templates)
+    k_ev = starts.shape[0]
+    stride = n + 4 * templates.shape[1]
+    key = np.empty(k_ev, dtype=np.int64)
+    for e in range(k_ev):
+        if units[e] >= 0:
+            key[e] = units[e] * stride + starts[e] + pk[units[e] * n_sub + subs[e]]
+        else:
+            key[e] = (templates.shape[0] // n_sub) * stride
+    order = np.argsort(key)
+    touched = np.zeros(k_ev, dtype=np.uint8)
+    n_tested = 0
+    n_merged = 0
+    for jj in range(k_ev - 1):
+        e1 = order[jj]
+        e2 = order[jj + 1]
+        if units[e1] < 0 or units[e1] != units[e2] or touched[e1] != 0 or touched[e2] != 0:
+            continue
+        m1 = units[e1] * n_sub + subs[e1]
+        m2 = units[e2] * n_sub + subs[e2]
+        s1 = starts[e1]
+        s2 = starts[e2]
+        c1 = s1 + pk[m1]
+        c2 = s2 + pk[m2]
+        if abs(c2 - c1) >= dup:
+            continue
+        n_tested += 1
+        _add(resid, templates, m1, s1, 1.0)
+        _add(resid, templates, m2, s2, 1.0)
+        # energy the two remove together: the first on the whole, the second given the first
+        red_pair = _reduction(resid, templates, norms, lo, hi, m1, s1)
+        _add(resid, templates, m1, s1, -1.0)
+        red_pair += _reduction(resid, templates, norms, lo, hi, m2, s2)
+        _add(resid, templates, m1, s1, 1.0)
+        q = c1
+        top = -1.0
+        for j in range(max(0, min(c1, c2) - dead), min(n, max(c1, c2) + dead + 1)):
+            if abs(resid[j]) > top:
+                top = abs(resid[j])
+                q = j
+        best, b_start, b_m = _best_fit(resid, templates, norms, lo, hi, n_sub, anchors, q, shift)
+        if b_m >= 0 and best > accept * norms[b_m] and \
+                red_pair - best <= accept * min(norms[m1], norms[m2]):
+            _add(resid, templates, b_m, b_start, -1.0)
+            keep = e1 if scores[e1] >= scores[e2] else e2
+            drop = e2 if keep == e1 else e1
+            starts[keep] = b_start
+            units[keep] = b_m // n_sub
+            subs[keep] = b_m % n_sub
+            scores[keep] = best / norms[b_m]
+            units[drop] = -1
+            scores[drop] = 0.0
+            touched[keep] = 1
+            touched[drop] = 1
+            n_merged += 1
+        else:
+            _add(resid, templates, m1, s1, -1.0)
+            _add(resid, templates, m2, s2, -1.0)
+    return n_tested, n_merged

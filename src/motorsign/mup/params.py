@@ -407,6 +407,8 @@ class MupParams:
     train_merge_min_expected: float = 5.0
     min_discharges: int = 10
     duplicate_ms: float = 5.0
+    split_close: bool = True
+    duplicate_min_ms: float = 1.0
     refractory_ms: float = 20.0
     max_isi_violation: float = 0.1
     isi_range_ms: tuple[float, float] = (20.0, 500.0)

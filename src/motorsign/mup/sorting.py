@@ -723,13 +723,14 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
             peel,
             refit,
             resolve_pairs,
+            split_close,
             template_xcorr,
             train_gaps,
             train_reassign,
         )
     elif engine == "numpy":
-        # the firing-train steps have no numpy version yet: the compiled ones are used
-        from motorsign.mup.kernels import train_gaps, train_reassign
+        # the firing-train steps and split_close have no numpy version yet: the compiled ones are used
+        from motorsign.mup.kernels import split_close, train_gaps, train_reassign
         from motorsign.mup.numpy_impl import clip_mask_np as clip_mask
         from motorsign.mup.numpy_impl import detect_peaks_np as detect_peaks
         from motorsign.mup.numpy_impl import peel_np as peel
@@ -890,6 +891,18 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                 starts, units, subs, scores, late = _train_steps(
                     resid, T, n_sub, anchors, dead, shift, params, starts, units, subs, scores,
                     late, train_isi, int(gap), valid, train_reassign, train_gaps)
+            if final and params.split_close and starts.size:
+                # two fits of one unit closer than one neuron can fire again: one
+                # discharge fitted twice, or two discharges (decided on the signal; the
+                # template rounds before keep the plain duplicate rule, duplicate_ms)
+                starts, units, subs = starts.copy(), units.copy(), subs.copy()
+                scores = scores.astype(np.float32, copy=True)
+                n_t, n_m = split_close(resid, T, n_sub, anchors, dead, shift, params.accept_frac,
+                                       int(gap), starts, units, subs, scores)
+                log.debug("close fits of one unit: %d pairs tested, %d made one discharge", n_t, n_m)
+                kept = units >= 0
+                starts, units, subs, scores = starts[kept], units[kept], subs[kept], scores[kept]
+                late = late[kept]
             if final:
                 left = detect_peaks(resid, thr, dead, valid) + ch.offset
                 n_unassigned += int(((left >= ch.start) & (left < ch.stop)).sum())
@@ -914,8 +927,11 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                         (late_res if is_late else wide_res)[u].add((np.array(ww, dtype=np.float32), adv, pc))
                     src_all[u].append(u)
         gap = params.duplicate_ms * 1e-3 * fs
+        # last round: close pairs of one unit were already decided on the signal
+        # (split_close); only fits closer than duplicate_min_ms are one discharge here
+        gdd = (params.duplicate_min_ms if final and params.split_close else params.duplicate_ms) * 1e-3 * fs
         for u in range(K):
-            keep_i = _dedupe(np.asarray(pos_all[u]), np.asarray(score_all[u]), gap)
+            keep_i = _dedupe(np.asarray(pos_all[u]), np.asarray(score_all[u]), gdd)
             n_unassigned += len(pos_all[u]) - keep_i.size
             pos_all[u] = [pos_all[u][i] for i in keep_i]
             score_all[u] = [score_all[u][i] for i in keep_i]
@@ -951,7 +967,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                             src_all[rep] += src_all[u]
                             pos_all[u], score_all[u], src_all[u] = [], [], []
                 for u in big:
-                    keep_i = _dedupe(np.asarray(pos_all[u]), np.asarray(score_all[u]), gap)
+                    keep_i = _dedupe(np.asarray(pos_all[u]), np.asarray(score_all[u]), gdd)
                     n_unassigned += len(pos_all[u]) - keep_i.size
                     pos_all[u] = [pos_all[u][i] for i in keep_i]
                     score_all[u] = [score_all[u][i] for i in keep_i]
