@@ -684,13 +684,14 @@ def _dedupe_nb(times, det, onset_ms, end_ms, hw_ms, dead_s, ratio, window_s,
 
 
 @numba.njit(nogil=True, cache=True)
-def _channel_candidates_nb(peaks, feat, snips, cuts, chunk_seg, ci, fs, seg_offsets, cols,
+def _channel_candidates_nb(peaks, feat, cuts, chunk_seg, ci, fs, seg_offsets, cols,
                            dead_s, ratio, window_s, spike_hw_ms):  # pragma: no cover - compiled
     """Channel ``ci``'s candidates out of the pool, duplicates and satellites removed.
 
     ``cols``: the feature columns of the detection-band peak, onset, end and
-    half width. Returns features, snippets, segments and times (s, segments
-    end to end) of the kept candidates, in time order.
+    half width. Returns features, rows in the pool (where the snippets are:
+    read there, not copied), segments and times (s, segments end to end) of
+    the kept candidates, in time order.
     """
     m = 0
     for k in range(cuts.shape[0]):
@@ -724,18 +725,17 @@ def _channel_candidates_nb(peaks, feat, snips, cuts, chunk_seg, ci, fs, seg_offs
             break
     n = kept.size
     out_feat = np.empty((n, feat.shape[1]))
-    out_snips = np.empty((n, snips.shape[1]), np.float32)
+    out_rows = np.empty(n, np.int64)
     out_segs = np.empty(n, np.int64)
     out_times = np.empty(n)
     for i in range(n):
         r = rows[kept[i]]
         for c in range(feat.shape[1]):
             out_feat[i, c] = feat[r, c]
-        for c in range(snips.shape[1]):
-            out_snips[i, c] = snips[r, c]
+        out_rows[i] = r
         out_segs[i] = segs[kept[i]]
         out_times[i] = times[kept[i]]
-    return out_feat, out_snips, out_segs, out_times
+    return out_feat, out_rows, out_segs, out_times
 
 
 _DEDUPE_COLS = np.array([_F["det_peak_uv"], _F["onset_ms"], _F["end_ms"], _F["half_width_ms"]],
@@ -744,7 +744,7 @@ _DEDUPE_COLS = np.array([_F["det_peak_uv"], _F["onset_ms"], _F["end_ms"], _F["ha
 
 def _channel_candidates(pool: _Pool, ci: int, fs: float, seg_offsets: np.ndarray,
                         p: DetectParams):
-    """Channel ``ci``'s candidates (features, snippets, segments, times), deduplicated.
+    """Channel ``ci``'s candidates (features, rows in the pool, segments, times), deduplicated.
 
     Removes duplicates (closer than ``dead_time_ms``) and satellites: a
     satellite is a smaller candidate (detection-band peak ``satellite_ratio``
@@ -752,7 +752,7 @@ def _channel_candidates(pool: _Pool, ci: int, fs: float, seg_offsets: np.ndarray
     ``satellite_window_ms`` of it when the satellite is not a sharp spike (a
     late MUP phase, the slow phase of a PSW).
     """
-    return _channel_candidates_nb(pool.peaks, pool.feat, pool.snips, pool.cuts, pool.chunk_seg,
+    return _channel_candidates_nb(pool.peaks, pool.feat, pool.cuts, pool.chunk_seg,
                                   ci, fs, np.ascontiguousarray(seg_offsets, np.float64),
                                   _DEDUPE_COLS, p.dead_time_ms / 1000.0, float(p.satellite_ratio),
                                   p.satellite_window_ms / 1000.0,
@@ -847,7 +847,7 @@ def detect_spontaneous(
         iv_rows: list[dict] = []
         chan_summary: dict[str, dict] = {}
         train_counter = 0
-        feat, snips, segs, times = _channel_candidates(pool, ci, fs, seg_offsets, p)
+        feat, pool_rows, segs, times = _channel_candidates(pool, ci, fs, seg_offsets, p)
         noise_all = noise_mat[:, ci]
         amp = feat[:, _F["amplitude_uv"]]
 
@@ -898,9 +898,9 @@ def detect_spontaneous(
         in_art = _in_intervals(times, artifact)
 
         # shape clusters among rest discharges
-        labels, _ = cluster_channel(snips, amp, feat[:, _F["noise_uv"]], p.shape_min_corr,
+        labels, _ = cluster_channel(pool.snips, amp, feat[:, _F["noise_uv"]], p.shape_min_corr,
                                     p.shape_floor_corr, p.shape_max_amp_ratio,
-                                    select=~in_act & ~in_art)
+                                    select=~in_act & ~in_art, rows=pool_rows)
         stats_by_src = train_stats_by_source(times, labels)
         codes, conf = classify_channel_codes(feat, labels, times, in_act, in_art, p, stats_by_src)
 
@@ -1120,6 +1120,8 @@ def _assemble(rows: list[dict], names: list[str]):
     text_dtype = pd.Series(np.asarray(["x"], dtype=object)).dtype
     text = ((lambda a: a) if isinstance(text_dtype, np.dtype)  # noqa: E731
             else (lambda a: pd.array(a, dtype=text_dtype)))
+    # the columns are fresh arrays: taken as they are (copy=False), in output
+    # order, so pandas neither copies nor reorders them (fewer fresh pages)
     df = pd.DataFrame({
         "channel": text(np.asarray(names, dtype=object)[col("channel")]),
         "time_s": col("time_s"),
@@ -1137,8 +1139,8 @@ def _assemble(rows: list[dict], names: list[str]):
         "source_id": col("source_id"),
         "segment": col("segment"),
         "state": text(_STATES[col("state")]),
-    })
-    return df[cols]
+    }, columns=cols, copy=False)
+    return df
 
 
 def _counts_rates(kinds: np.ndarray, in_act: np.ndarray, rest_s: float,

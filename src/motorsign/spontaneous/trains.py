@@ -281,13 +281,14 @@ def train_stats_by_source(times_s: np.ndarray, labels: np.ndarray) -> dict[int, 
 def cluster_channel(snips: np.ndarray, amps: np.ndarray, noise: np.ndarray, min_corr: float,
                     floor_corr: float, max_ratio: float,
                     max_templates: int = 256, select: np.ndarray | None = None,
-                    ) -> tuple[np.ndarray, np.ndarray]:
+                    rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Cluster one channel's discharges by shape (largest first).
 
     Parameters
     ----------
     snips : ndarray (m, w) float32
-        Peak-aligned snippets.
+        Peak-aligned snippets (with ``rows``: any number of rows, of which
+        ``snips[rows[i]]`` is discharge ``i``'s).
     amps : ndarray (m,)
         Peak-to-peak amplitudes.
     noise : ndarray (m,)
@@ -300,15 +301,24 @@ def cluster_channel(snips: np.ndarray, amps: np.ndarray, noise: np.ndarray, min_
     select : ndarray of bool (m,) | None
         Cluster only these discharges (the others get label -1 and
         correlation 0); ``None``: all.
+    rows : ndarray of int (m,) | None
+        Where each discharge's snippet is in ``snips`` (a shared pool, read
+        in place rather than copied); ``None``: row ``i``.
 
     Returns
     -------
     labels : ndarray of int64 (-1: unassigned)
     corr : ndarray of float (correlation with the source's template)
     """
+    m = np.asarray(amps).shape[0]
     if select is None:
-        select = np.ones(snips.shape[0], np.bool_)
+        select = np.ones(m, np.bool_)
+    if rows is None:
+        rows = np.arange(m, dtype=np.int64)
+    elif np.asarray(rows).shape[0] != m:
+        raise ValueError("cluster_channel: rows must have one entry per discharge")
     return _cluster_selected_nb(np.ascontiguousarray(snips, np.float32),
+                                np.ascontiguousarray(rows, np.int64),
                                 np.ascontiguousarray(amps, np.float64),
                                 np.ascontiguousarray(noise, np.float64),
                                 np.ascontiguousarray(select, np.bool_),
@@ -340,22 +350,24 @@ def _stable_order(x):  # pragma: no cover - compiled
 
 
 @numba.njit(nogil=True, cache=True)
-def _cluster_selected_nb(snips, amps, noise, select, min_corr, floor_corr, max_ratio,
+def _cluster_selected_nb(snips, src, amps, noise, select, min_corr, floor_corr, max_ratio,
                          max_templates):  # pragma: no cover - compiled
-    """:func:`cluster_shapes_nb` on the selected rows, largest amplitude first
-    (ties in row order); labels and correlations for all rows."""
+    """:func:`cluster_shapes_nb` on the selected discharges, largest amplitude
+    first (ties in order); labels and correlations for all of them. Discharge
+    ``i``'s snippet is ``snips[src[i]]``."""
     rows = np.flatnonzero(select)
     m = rows.size
-    labels = np.full(snips.shape[0], -1, np.int64)
-    corr = np.zeros(snips.shape[0])
+    labels = np.full(amps.shape[0], -1, np.int64)
+    corr = np.zeros(amps.shape[0])
     if m == 0:
         return labels, corr
     sub = np.empty((m, snips.shape[1]), np.float32)
     sub_amp = np.empty(m)
     sub_noise = np.empty(m)
     for i in range(m):
+        r = src[rows[i]]
         for t in range(snips.shape[1]):
-            sub[i, t] = snips[rows[i], t]
+            sub[i, t] = snips[r, t]
         sub_amp[i] = amps[rows[i]]
         sub_noise[i] = noise[rows[i]]
     order = _stable_order(-sub_amp)
