@@ -4,8 +4,8 @@ All kernels are ``@numba.njit(nogil=True, cache=True)``, take contiguous
 float32 arrays and work on one chunk (with margins) at a time. The plain
 numpy/scipy versions of the same steps live in :mod:`motorsign.mup.numpy_impl`
 (used by the speed benchmark and selectable with ``engine="numpy"``); the
-firing-train steps (:func:`train_reassign`, :func:`train_gaps`) have none yet
-and run compiled under either engine.
+firing-train steps (:func:`train_reassign`, :func:`train_gaps`) and
+:func:`split_close` have none yet and run compiled under either engine.
 """
 
 from __future__ import annotations

@@ -31,7 +31,11 @@ Steps (the names are those of :class:`~motorsign.mup.params.MupParams`):
    moves to a unit with a gap there whose template explains it nearly as
    well (:func:`~motorsign.mup.kernels.train_reassign`), and the discharges
    missing from gaps are looked for in the residual
-   (:func:`~motorsign.mup.kernels.train_gaps`).
+   (:func:`~motorsign.mup.kernels.train_gaps`). Two fits of one unit
+   closer than ``duplicate_ms`` are then kept as two discharges only when
+   the signal needs both (``split_close``,
+   :func:`~motorsign.mup.kernels.split_close`); in earlier rounds the
+   best-scoring one is kept.
    Units that one neuron could be are merged on their trains
    (:func:`_train_merge`: template likeness and how often their discharges
    fall closer than the refractory period compared with chance; then
