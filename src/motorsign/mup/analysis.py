@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 #: 30-89) at 10 and 20 kHz.
 LOW_RATE_HZ = 10000.0
 LOW_RATE_NOTE = ("sampled below 10 kHz: the spikes' upper band is missing and small similar units "
-                 "are told apart less reliably (simulation at 4 kHz: 88-93 % of discharges "
-                 "assigned to the right unit, 81-89 % in myopathic muscle, against 92-95 % from "
+                 "are told apart less reliably (simulation at 4 kHz: 88-94 % of discharges "
+                 "assigned to the right unit, 82-91 % in myopathic muscle, against 93-95 % from "
                  "10 kHz); per-unit figures are less certain than the muscle means")
 
 #: Contract columns of ``mups.csv`` followed by the extra ones.
