@@ -251,7 +251,7 @@ class _Context:
         self.wide = max(1, int(round(p.peak_search_wide_ms * fs / 1000)))
         self.neg_win = max(1, int(round(p.psw_neg_window_ms * fs / 1000)))
         self.bl_gap = max(1, int(round(p.baseline_gap_ms * fs / 1000)))
-        # the compiled chunk analysis's parameters (see _analyse_chunk_nb)
+        # the compiled chunk analysis's parameters (see _analyse_chunks_nb)
         self.int_params = (self.block, self.dead, self.search, self.pre, self.post, self.quiet,
                            self.bl_n, self.bl_gap, self.neg_win, self.wide, self.sn_pre,
                            self.sn_post, self.sn_step, self.win, self.sub)
@@ -440,59 +440,32 @@ class _Context:
         if guard:
             lo_det = max(cs, guard - a)
             hi_det = max(lo_det, min(ce, n - guard - a))
-        ints = np.array([cs, ce, lo_det, hi_det, *self.int_params], np.int64)
+        rows = np.array([[0, raw.shape[0], cs, ce, lo_det, hi_det, *self.int_params]], np.int64)
         # filters, noise, detection, features, snippets and window statistics in one
         # compiled call (no Python between the steps: the GIL is free for other threads)
         f, y = self._buffers(raw.shape)
-        pk, ch, feat, snips, stats, noise_y = _analyse_chunk_nb(raw, f, y, self.sos_lp, self.sos_hp,
-                                                                ints, self.float_params)
-        return _ChunkOut(segment, start, pk + a, ch, feat, snips, stats, noise_y)
-
-
-@numba.njit(nogil=True, cache=True)
-def _analyse_chunk_nb(raw, f, y, sos_lp, sos_hp, ints, floats):  # pragma: no cover - compiled
-    """Everything one chunk needs from its samples, in one call.
-
-    ``f`` and ``y`` receive the wide and detection bands (the caller's
-    buffers, shaped as ``raw``, reused from chunk to chunk); ``ints``: core
-    start/stop, detection start/stop (buffer coordinates), then
-    :attr:`_Context.int_params`; ``floats``: :attr:`_Context.float_params`.
-    Returns peaks (buffer coordinates), channels, features, snippets,
-    window statistics and the detection band's noise per channel.
-    """
-    cs, ce, lo_det, hi_det = ints[0], ints[1], ints[2], ints[3]
-    block, dead, search, pre, post, quiet = ints[4], ints[5], ints[6], ints[7], ints[8], ints[9]
-    bl_n, bl_gap, neg_win, wide, sn_pre, sn_post = (ints[10], ints[11], ints[12], ints[13],
-                                                   ints[14], ints[15])
-    sn_step, win, sub = ints[16], ints[17], ints[18]
-    threshold_k, flat_noise, fs = floats[0], floats[1], floats[2]
-    # wide band (low-pass only) for measuring, then the detection band from it
-    lowpass_highpass_nb(raw, sos_lp, sos_hp, f, y)
-    noise_y = nanmedian_cols_nb(block_mad_nb(y, cs, ce, block, np.int64(128)))
-    thr = np.empty(noise_y.size)
-    for j in range(noise_y.size):
-        thr[j] = threshold_k * noise_y[j] if noise_y[j] >= flat_noise else np.nan
-    cand, ch = detect_excursions_nb(y, thr, lo_det, hi_det, dead)
-    feat = measure_nb(f, y, cand, ch, noise_y, fs, search, pre, post, quiet, floats[3],
-                      floats[4], floats[5], floats[6], bl_n, bl_gap, neg_win, wide, floats[7])
-    pk = np.empty(feat.shape[0], np.int64)
-    for k in range(feat.shape[0]):
-        pk[k] = np.int64(feat[k, 0])
-    snips = snippets_nb(y, pk, ch, sn_pre, sn_post, sn_step)
-    stats = window_stats_nb(raw, y, cs, ce, win, sub, fs)
-    return pk, ch, feat, snips, stats, noise_y
+        pk, ch, feat, snips, stats, noise, _, _ = _analyse_chunks_nb(
+            raw, f, y, self.sos_lp, self.sos_hp, rows, self.float_params)
+        return _ChunkOut(segment, start, pk + a, ch, feat, snips, stats, noise[0])
 
 
 @numba.njit(nogil=True, cache=True)
 def _analyse_chunks_nb(raw, f, y, sos_lp, sos_hp, rows, floats):  # pragma: no cover - compiled
-    """:func:`_analyse_chunk_nb` on consecutive chunks of one read.
+    """Everything consecutive chunks of one read need from their samples, in one call.
 
-    ``rows[j]``: chunk ``j``'s first sample in ``raw`` and its length (with
-    margins), then its ``ints``. ``f`` and ``y`` serve each chunk in turn.
-    Returns the chunks' peaks (``raw`` coordinates), channels, features,
-    snippets and window statistics one chunk after the other, their noise
+    Per chunk: the wide band (low-pass) and the detection band (its
+    high-pass), robust noise and threshold, detection, features, snippets
+    and window statistics. ``rows[j]``: chunk ``j``'s first sample in
+    ``raw`` and its length (with margins), its core start/stop and
+    detection start/stop (chunk coordinates), then
+    :attr:`_Context.int_params`; ``floats``: :attr:`_Context.float_params`.
+    ``f`` and ``y`` (the caller's buffers, reused from chunk to chunk)
+    receive each chunk's two bands in turn. Returns the chunks' peaks
+    (``raw`` coordinates), channels, features, snippets and window
+    statistics one chunk after the other, their detection-band noise
     (n_chunks, n_channels), and each chunk's numbers of candidates and
-    windows.
+    windows. (The chunk's analysis is written out here, not called, so
+    that it is compiled once.)
     """
     nk, c = rows.shape[0], raw.shape[1]
     noise = np.empty((nk, c))
@@ -503,10 +476,29 @@ def _analyse_chunks_nb(raw, f, y, sos_lp, sos_hp, rows, floats):  # pragma: no c
     feats = []
     snipss = []
     statss = []
+    threshold_k, flat_noise, fs = floats[0], floats[1], floats[2]
     for j in range(nk):
         o, n = rows[j, 0], rows[j, 1]
-        pk, ch, feat, snips, stats, noise_y = _analyse_chunk_nb(
-            raw[o:o + n], f[:n], y[:n], sos_lp, sos_hp, rows[j, 2:], floats)
+        x, fj, yj, ints = raw[o:o + n], f[:n], y[:n], rows[j, 2:]
+        cs, ce, lo_det, hi_det = ints[0], ints[1], ints[2], ints[3]
+        block, dead, search, pre, post, quiet = ints[4], ints[5], ints[6], ints[7], ints[8], ints[9]
+        bl_n, bl_gap, neg_win, wide, sn_pre, sn_post = (ints[10], ints[11], ints[12], ints[13],
+                                                       ints[14], ints[15])
+        sn_step, win, sub = ints[16], ints[17], ints[18]
+        # wide band (low-pass only) for measuring, then the detection band from it
+        lowpass_highpass_nb(x, sos_lp, sos_hp, fj, yj)
+        noise_y = nanmedian_cols_nb(block_mad_nb(yj, cs, ce, block, np.int64(128)))
+        thr = np.empty(noise_y.size)
+        for q in range(noise_y.size):
+            thr[q] = threshold_k * noise_y[q] if noise_y[q] >= flat_noise else np.nan
+        cand, ch = detect_excursions_nb(yj, thr, lo_det, hi_det, dead)
+        feat = measure_nb(fj, yj, cand, ch, noise_y, fs, search, pre, post, quiet, floats[3],
+                          floats[4], floats[5], floats[6], bl_n, bl_gap, neg_win, wide, floats[7])
+        pk = np.empty(feat.shape[0], np.int64)
+        for k in range(feat.shape[0]):
+            pk[k] = np.int64(feat[k, 0])
+        snips = snippets_nb(yj, pk, ch, sn_pre, sn_post, sn_step)
+        stats = window_stats_nb(x, yj, cs, ce, win, sub, fs)
         pks.append(pk + o)
         chs.append(ch)
         feats.append(feat)
@@ -523,14 +515,21 @@ def _analyse_chunks_nb(raw, f, y, sos_lp, sos_hp, rows, floats):  # pragma: no c
     stats_all = np.empty((w, c, statss[0].shape[2]), statss[0].dtype)
     at = 0
     wt = 0
+    # explicit loops: slice assignment compiles far more slowly
     for j in range(nk):
-        k = n_cand[j]
-        pk_all[at:at + k] = pks[j]
-        ch_all[at:at + k] = chs[j]
-        feat_all[at:at + k] = feats[j]
-        snips_all[at:at + k] = snipss[j]
-        stats_all[wt:wt + n_win[j]] = statss[j]
-        at += k
+        pk, ch, feat, snips, stats = pks[j], chs[j], feats[j], snipss[j], statss[j]
+        for i in range(n_cand[j]):
+            pk_all[at + i] = pk[i]
+            ch_all[at + i] = ch[i]
+            for q in range(feat.shape[1]):
+                feat_all[at + i, q] = feat[i, q]
+            for q in range(snips.shape[1]):
+                snips_all[at + i, q] = snips[i, q]
+        for i in range(n_win[j]):
+            for q in range(c):
+                for r in range(stats.shape[2]):
+                    stats_all[wt + i, q, r] = stats[i, q, r]
+        at += n_cand[j]
         wt += n_win[j]
     return pk_all, ch_all, feat_all, snips_all, stats_all, noise, n_cand, n_win
 
