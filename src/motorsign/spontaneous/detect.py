@@ -146,19 +146,7 @@ class _Pool:
 
     def add(self, k: int, out: _ChunkOut) -> None:
         """Copy chunk ``k``'s candidates in, then drop them from ``out``."""
-        m = out.peaks.size
-        with self._lock:
-            if self.n + m > self.peaks.size:
-                self._grow(m, out.snips.shape[1])
-            if m and (out.feat.shape[1] != self.feat.shape[1]
-                      or out.snips.shape[1] != self.snips.shape[1]):
-                raise RuntimeError("chunk candidates of another width than the pool's")
-            at = self.n
-            _copy_rows_nb(self.peaks, self.feat, self.snips, at, out.peaks, out.feat, out.snips)
-            self.n += m
-            self._added += 1
-        self.cuts[k] = at + np.searchsorted(out.chans, self._grid)
-        out.peaks = out.chans = out.feat = out.snips = None
+        self.add_batch([k], [out], out.peaks, out.chans, out.feat, out.snips)
 
     def add_batch(self, ks: list[int], outs: list[_ChunkOut], peaks: np.ndarray,
                   chans: np.ndarray, feat: np.ndarray, snips: np.ndarray) -> None:
@@ -378,32 +366,66 @@ class _Context:
     def process_batch(self, segment: int, starts: list[int]) -> tuple[list[_ChunkOut], tuple]:
         """Consecutive chunks of a segment, read at once, analysed in one compiled call.
 
-        Each chunk gets exactly the samples and the computation of
-        :meth:`process` (its own margins, filters from rest, noise and
-        threshold); only the Python around them is shared. Returns the
-        chunks' records and their candidates one chunk after the other
-        ``(peaks, channels, features, snippets)`` (the records' candidate
-        arrays are views of these).
+        Each chunk gets exactly its own samples and computation (its margins,
+        filters from rest, noise and threshold); only the Python around them
+        is shared. Returns the chunks' records and their candidates one chunk
+        after the other ``(peaks, channels, features, snippets)`` (the
+        records' candidate arrays are views of these).
         """
         n = self.rec.n_samples(segment)
         a0 = max(0, starts[0] - self.margin)
         b1 = min(n, min(n, starts[-1] + self.chunk) + self.margin)
         raw = np.ascontiguousarray(self.rec.get_traces(a0, b1, self.idx, segment), dtype=np.float32)
-        guard = self.edge_guard if segment in self.guarded else 0
-        rows = np.empty((len(starts), 2 + 4 + len(self.int_params)), np.int64)
-        longest = 0
-        for j, start in enumerate(starts):
-            stop = min(n, start + self.chunk)
+        pieces = []
+        for start in starts:
             a = max(0, start - self.margin)
-            b = min(n, stop + self.margin)
-            cs, ce = start - a, stop - a
-            lo_det, hi_det = cs, ce
-            if guard:
-                lo_det = max(cs, guard - a)
-                hi_det = max(lo_det, min(ce, n - guard - a))
-            rows[j] = (a - a0, b - a, cs, ce, lo_det, hi_det, *self.int_params)
-            longest = max(longest, b - a)
-        f, y = self._buffers((longest, raw.shape[1]))
+            b = min(n, min(n, start + self.chunk) + self.margin)
+            pieces.append((a - a0, b - a, self._spans(segment, start, a)))
+        return self._analyse(segment, starts, raw, a0, pieces)
+
+    def process(self, segment: int, start: int) -> tuple[list[_ChunkOut], tuple]:
+        """One chunk (with margins), continued past its segment's ends when notched.
+
+        Returns what :meth:`process_batch` returns, for this one chunk.
+        """
+        n = self.rec.n_samples(segment)
+        stop = min(n, start + self.chunk)
+        a = max(0, start - self.margin)
+        b = min(n, stop + self.margin)
+        raw = np.ascontiguousarray(self.rec.get_traces(a, b, self.idx, segment), dtype=np.float32)
+        if self.edge_guard and segment not in self.guarded and (a == 0 or b == n):
+            # continue the segment past its ends with its own samples a whole
+            # number of hum periods away, so the notches start up out there
+            g, k = self.edge_guard, self.pad_span
+            parts = [raw]
+            if a == 0:
+                parts.insert(0, self.rec.get_traces(k - g, k, self.idx, segment))
+                a -= g
+            if b == n:
+                parts.append(self.rec.get_traces(n - k, n - k + g, self.idx, segment))
+            raw = np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+        return self._analyse(segment, [start], raw, a,
+                             [(0, raw.shape[0], self._spans(segment, start, a))])
+
+    def _spans(self, segment: int, start: int, a: int) -> tuple[int, int, int, int]:
+        """Core start/stop and detection start/stop of a chunk read from sample ``a``."""
+        n = self.rec.n_samples(segment)
+        cs, ce = start - a, min(n, start + self.chunk) - a
+        lo_det, hi_det = cs, ce
+        guard = self.edge_guard if segment in self.guarded else 0
+        if guard:
+            lo_det = max(cs, guard - a)
+            hi_det = max(lo_det, min(ce, n - guard - a))
+        return cs, ce, lo_det, hi_det
+
+    def _analyse(self, segment: int, starts: list[int], raw: np.ndarray, a0: int,
+                 pieces: list) -> tuple[list[_ChunkOut], tuple]:
+        """The compiled analysis of chunks ``pieces`` = (offset in ``raw``, length, spans)."""
+        rows = np.array([(o, length, *spans, *self.int_params) for o, length, spans in pieces],
+                        np.int64)
+        # filters, noise, detection, features, snippets and window statistics in one
+        # compiled call (no Python between the steps: the GIL is free for other threads)
+        f, y = self._buffers((int(rows[:, 1].max()), raw.shape[1]))
         pk, ch, feat, snips, stats, noise, n_cand, n_win = _analyse_chunks_nb(
             raw, f, y, self.sos_lp, self.sos_hp, rows, self.float_params)
         pk += a0
@@ -415,38 +437,6 @@ class _Context:
                                   stats[w0:w1], noise[j]))
             c0, w0 = c1, w1
         return outs, (pk, ch, feat, snips)
-
-    def process(self, segment: int, start: int) -> _ChunkOut:
-        """Filter, detect and measure one chunk (with margins)."""
-        n = self.rec.n_samples(segment)
-        stop = min(n, start + self.chunk)
-        a = max(0, start - self.margin)
-        b = min(n, stop + self.margin)
-        raw = np.ascontiguousarray(self.rec.get_traces(a, b, self.idx, segment), dtype=np.float32)
-        guard = self.edge_guard if segment in self.guarded else 0
-        if self.edge_guard and not guard and (a == 0 or b == n):
-            # continue the segment past its ends with its own samples a whole
-            # number of hum periods away, so the notches start up out there
-            g, k = self.edge_guard, self.pad_span
-            parts = [raw]
-            if a == 0:
-                parts.insert(0, self.rec.get_traces(k - g, k, self.idx, segment))
-                a -= g
-            if b == n:
-                parts.append(self.rec.get_traces(n - k, n - k + g, self.idx, segment))
-            raw = np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
-        cs, ce = start - a, stop - a
-        lo_det, hi_det = cs, ce
-        if guard:
-            lo_det = max(cs, guard - a)
-            hi_det = max(lo_det, min(ce, n - guard - a))
-        rows = np.array([[0, raw.shape[0], cs, ce, lo_det, hi_det, *self.int_params]], np.int64)
-        # filters, noise, detection, features, snippets and window statistics in one
-        # compiled call (no Python between the steps: the GIL is free for other threads)
-        f, y = self._buffers(raw.shape)
-        pk, ch, feat, snips, stats, noise, _, _ = _analyse_chunks_nb(
-            raw, f, y, self.sos_lp, self.sos_hp, rows, self.float_params)
-        return _ChunkOut(segment, start, pk + a, ch, feat, snips, stats, noise[0])
 
 
 @numba.njit(nogil=True, cache=True)
@@ -591,13 +581,11 @@ class _ChunkRun:
             if b >= len(self.batches) or self.stop.is_set():
                 return
             ks = self.batches[b]
-            if len(ks) == 1:
-                res = self.ctx.process(*self.tasks[ks[0]])
-                self.pool.add(ks[0], res)
-                self.out[ks[0]] = res
-                continue
             seg = self.tasks[ks[0]][0]
-            outs, cands = self.ctx.process_batch(seg, [self.tasks[k][1] for k in ks])
+            if len(ks) == 1 and self.ctx.alone(*self.tasks[ks[0]]):
+                outs, cands = self.ctx.process(seg, self.tasks[ks[0]][1])
+            else:
+                outs, cands = self.ctx.process_batch(seg, [self.tasks[k][1] for k in ks])
             self.pool.add_batch(ks, outs, *cands)
             for k, res in zip(ks, outs):
                 self.out[k] = res
