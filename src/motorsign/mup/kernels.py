@@ -14,7 +14,19 @@ import numba
 import numpy as np
 
 __all__ = ["detect_peaks", "peel", "refit", "resolve_pairs", "template_xcorr", "clip_mask", "turn_points",
-           "train_reassign", "train_gaps", "split_close"]
+           "train_reassign", "train_gaps", "split_close", "relabel_wide"]
+
+
+@numba.njit(nogil=True, cache=True)
+def _largest_in(resid, lo, hi, default):  # pragma: no cover - compiled
+    """Index of the largest ``|resid|`` in ``[lo, hi)`` (the first on ties); ``default`` if empty."""
+    q = default
+    top = -1.0
+    for j in range(lo, hi):
+        if abs(resid[j]) > top:
+            top = abs(resid[j])
+            q = j
+    return q
 
 
 @numba.njit(nogil=True, cache=True)
@@ -355,12 +367,7 @@ def refit(resid, templates, n_sub, anchors, dead, shift, accept, n_iter, starts,
             for i in range(L):
                 resid[st0 + i] += templates[m0, i]
             c = st0 + pk[m0]
-            q = c
-            top = -1.0
-            for j in range(max(0, c - dead), min(n, c + dead + 1)):
-                if abs(resid[j]) > top:
-                    top = abs(resid[j])
-                    q = j
+            q = _largest_in(resid, max(0, c - dead), min(n, c + dead + 1), c)
             best, b_start, b_m = _best_fit(resid, templates, norms, lo, hi, n_sub, anchors, q, shift)
             if b_m < 0 or best <= accept * norms[b_m]:
                 units[e] = -1
@@ -882,12 +889,7 @@ def train_reassign(resid, templates, n_sub, anchors, dead, shift, accept, starts
         for i in range(L):
             resid[st0 + i] += templates[m0, i]
         c = p
-        q = c
-        top = -1.0
-        for j in range(max(0, c - dead), min(n, c + dead + 1)):
-            if abs(resid[j]) > top:
-                top = abs(resid[j])
-                q = j
+        q = _largest_in(resid, max(0, c - dead), min(n, c + dead + 1), c)
         red_b, _, _ = _unit_fit(resid, templates, norms, lo, hi, n_sub, anchors, b, q, shift)
         best = -1e30
         best_st = -1
@@ -1126,12 +1128,7 @@ def split_close(resid, templates, n_sub, anchors, dead, shift, accept, dup, star
         _add(resid, templates, m1, s1, -1.0)
         red_pair += _reduction(resid, templates, norms, lo, hi, m2, s2)
         _add(resid, templates, m1, s1, 1.0)
-        q = c1
-        top = -1.0
-        for j in range(max(0, min(c1, c2) - dead), min(n, max(c1, c2) + dead + 1)):
-            if abs(resid[j]) > top:
-                top = abs(resid[j])
-                q = j
+        q = _largest_in(resid, max(0, min(c1, c2) - dead), min(n, max(c1, c2) + dead + 1), c1)
         best, b_start, b_m = _best_fit(resid, templates, norms, lo, hi, n_sub, anchors, q, shift)
         if b_m >= 0 and best > accept * norms[b_m] and \
                 red_pair - best <= accept * min(norms[m1], norms[m2]):
@@ -1151,3 +1148,96 @@ def split_close(resid, templates, n_sub, anchors, dead, shift, accept, dup, star
             _add(resid, templates, m1, s1, -1.0)
             _add(resid, templates, m2, s2, -1.0)
     return n_tested, n_merged
+
+
+@numba.njit(nogil=True, cache=True)
+def relabel_wide(resid, templates, mres, mtemplates, n_sub, anchors, dead, shift, accept, margin,
+                 starts, units, subs, scores):  # pragma: no cover - compiled
+    """Re-decide each discharge's unit on a wider band (in place).
+
+    Alignment and acceptance stay on the detection band: each discharge in
+    turn is added back to both residuals, every unit is fitted to the
+    largest detection-band residual peak within ±``dead`` of its old main
+    peak as in :func:`refit` (:func:`_unit_fit`), and the units whose fit
+    removes more than ``accept`` × their detection-band energy are compared
+    by the energy their *match-band* template removes from the match-band
+    residual at that alignment. The discharge moves to another unit when
+    that unit removes more than its current unit does by at least
+    ``margin`` × the smaller of the two match-band template energies;
+    otherwise it is put back unchanged. The slow part of small MUPs, which
+    the detection band drops, tells similar units apart.
+
+    Parameters
+    ----------
+    resid : float32 array
+        Detection-band residual with every discharge subtracted; modified in place.
+    templates : float32 array (n_units * n_sub, L)
+        Detection-band template rows (as :func:`peel`).
+    mres : float32 array
+        Match-band residual (match-band signal minus every discharge's
+        match-band template at its alignment); modified in place.
+    mtemplates : float32 array (n_units * n_sub, L)
+        Match-band template rows, aligned like ``templates``.
+    n_sub, anchors, dead, shift, accept
+        As :func:`peel`.
+    margin : float
+        Required advantage of the new unit (fraction of the smaller
+        match-band template energy).
+    starts, units, subs : int64 arrays
+        The discharges; modified in place.
+    scores : float32 array
+        Detection-band energy removed / template energy; updated for moved discharges.
+
+    Returns
+    -------
+    int
+        Discharges moved to another unit.
+    """
+    n = resid.shape[0]
+    norms, pk = _energy_peak(templates)
+    lo, hi = _support(templates)
+    mnorms, _mpk = _energy_peak(mtemplates)
+    mlo, mhi = _support(mtemplates)
+    n_units = templates.shape[0] // n_sub
+    n_moved = 0
+    for e in range(starts.shape[0]):
+        u = units[e]
+        if u < 0:
+            continue
+        m0 = u * n_sub + subs[e]
+        s0 = starts[e]
+        _add(resid, templates, m0, s0, 1.0)
+        _add(mres, mtemplates, m0, s0, 1.0)
+        c = s0 + pk[m0]
+        q = _largest_in(resid, max(0, c - dead), min(n, c + dead + 1), c)
+        cur = _reduction(mres, mtemplates, mnorms, mlo, mhi, m0, s0)
+        b_v = -1
+        b_red = -1e30
+        b_st = -1
+        b_m = -1
+        b_det = 0.0
+        for v in range(n_units):
+            if v == u:
+                continue
+            red, st, m = _unit_fit(resid, templates, norms, lo, hi, n_sub, anchors, v, q, shift)
+            if m < 0 or not red > accept * norms[m]:
+                continue
+            rm = _reduction(mres, mtemplates, mnorms, mlo, mhi, m, st)
+            if rm > b_red:
+                b_red = rm
+                b_v = v
+                b_st = st
+                b_m = m
+                b_det = red
+        if b_v >= 0 and b_red - cur > margin * min(mnorms[b_m], mnorms[m0]):
+            starts[e] = b_st
+            units[e] = b_v
+            subs[e] = b_m - b_v * n_sub
+            scores[e] = b_det / norms[b_m]
+            _add(resid, templates, b_m, b_st, -1.0)
+            _add(mres, mtemplates, b_m, b_st, -1.0)
+            n_moved += 1
+        else:
+            _add(resid, templates, m0, s0, -1.0)
+            _add(mres, mtemplates, m0, s0, -1.0)
+    return n_moved

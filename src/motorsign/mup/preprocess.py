@@ -36,7 +36,7 @@ import numpy as np
 
 from motorsign.mup.params import MupParams
 
-__all__ = ["ChannelSource", "FilteredChunk", "design_filters", "upsample_factor"]
+__all__ = ["ChannelSource", "FilteredChunk", "design_filters", "design_match_filter", "upsample_factor"]
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,38 @@ def design_filters(fs: float, params: MupParams) -> tuple[np.ndarray, np.ndarray
     return sos_wide, sos_det
 
 
+def design_match_filter(fs: float, params: MupParams) -> np.ndarray | None:
+    """Second-order sections of the match-band signal, or None when it is off.
+
+    The band runs from ``params.match_highpass_hz`` to the detection band's
+    upper corner (capped at 0.45·fs), zero-phase Butterworth order 2 each
+    side; the sorter's last round chooses between units on it
+    (:func:`motorsign.mup.kernels.relabel_wide`).
+
+    Parameters
+    ----------
+    fs : float
+        Sampling rate (Hz).
+    params : MupParams
+
+    Returns
+    -------
+    ndarray or None
+    """
+    from scipy.signal import butter
+
+    lo = float(params.match_highpass_hz)
+    if not lo > 0:
+        return None
+    hi = min(params.detect_band_hz[1], 0.45 * fs)
+    if not lo < hi:
+        from motorsign.errors import ConfigError
+
+        raise ConfigError(f"match_highpass_hz {lo:g} must lie below the detection band's "
+                          f"upper corner ({hi:g} Hz at fs={fs:g} Hz)")
+    return butter(2, [lo, hi], btype="bandpass", fs=fs, output="sos")
+
+
 def upsample_factor(fs: float, params: MupParams) -> int:
     """Integer factor by which a recording at ``fs`` is resampled for the analysis.
 
@@ -124,6 +156,8 @@ class FilteredChunk:
     raw: np.ndarray
     wide: np.ndarray
     det: np.ndarray
+    #: match-band signal (``MupParams.match_highpass_hz``), None when off
+    match: np.ndarray | None = None
 
 
 class ChannelSource:
@@ -152,6 +186,7 @@ class ChannelSource:
         self.fs = self.fs_in * self.up
         self.n = self.n_in * self.up
         self.sos_wide, self.sos_det = design_filters(self.fs, params)
+        self.sos_match = design_match_filter(self.fs, params)
         self.mains = self._setup_mains(params)
         self._cache: list[FilteredChunk] | None = None
         self._nonfinite: dict[int, int] = {}  # chunk start -> NaN/inf samples in its core
@@ -194,6 +229,8 @@ class ChannelSource:
             sections = design_notches(self.fs, notch, bw)
             self.sos_wide = np.vstack([sections, self.sos_wide])
             self.sos_det = np.vstack([sections, self.sos_det])
+            if self.sos_match is not None:
+                self.sos_match = np.vstack([sections, self.sos_match])
             info["notched_hz"] = notch
             log.info("channel %d: mains %g Hz notched at %s Hz", self.channel, force or est.hz,
                      ", ".join(f"{h:g}" for h in notch))
@@ -235,6 +272,7 @@ class ChannelSource:
                 raw=raw,
                 wide=self._filt(self.sos_wide, sig - np.median(sig)),
                 det=self._filt(self.sos_det, sig),
+                match=None if self.sos_match is None else self._filt(self.sos_match, sig),
             )
 
     @property

@@ -26,6 +26,11 @@ Steps (the names are those of :class:`~motorsign.mup.params.MupParams`):
    poorly explained ones are tested for two overlapping units
    (:func:`resolve_pairs`, with a firing-pattern veto); two discharges closer
    than ``pair_reach_ms`` are then re-decided jointly (:func:`_repair_close`).
+   Each discharge's unit is then re-decided on the wider match band
+   (``match_highpass_hz``, :func:`~motorsign.mup.kernels.relabel_wide`):
+   aligned and accepted on the detection band, chosen by the energy the
+   units' match-band templates remove (the slow part of small MUPs tells
+   similar units apart).
    Then the firing trains of the regular units (:func:`_regular_isi`) are
    used (:func:`_train_steps`): a discharge that breaks its unit's firing
    moves to a unit with a gap there whose template explains it nearly as
@@ -705,6 +710,50 @@ def _prepare_templates(long_t: list[np.ndarray], half: int, n_sub: int, params: 
             np.ascontiguousarray(np.array(floors, dtype=np.float32)))
 
 
+def _relabel_match(match, resid, T, long_m, half, n_sub, anchors, dead, shift, params, sigma_m,
+                   starts, units, subs, scores, kernel):
+    """Re-decide each discharge's unit on the match band (``match_highpass_hz``).
+
+    Builds the match-band template rows and residual, then runs
+    :func:`~motorsign.mup.kernels.relabel_wide` (``kernel``), one sweep.
+    ``resid`` (detection band) is updated in place; returns new ``starts, units, subs, scores`` arrays.
+    """
+    starts, units, subs = starts.copy(), units.copy(), subs.copy()
+    scores = np.asarray(scores).astype(np.float32, copy=True)
+    TM = _prepare_templates(long_m, half, n_sub, params, None, sigma_m)[0]
+    mres = _match_residual(match, TM, n_sub, starts, units, subs)
+    n_mv = kernel(resid, T, mres, TM, n_sub, anchors, dead, shift, params.accept_frac,
+                  params.relabel_margin, starts, units, subs, scores)
+    log.debug("match band: %d of %d discharges moved to another unit", n_mv, starts.size)
+    return starts, units, subs, scores
+
+
+def _match_residual(match: np.ndarray, TM: np.ndarray, n_sub: int, starts: np.ndarray,
+                    units: np.ndarray, subs: np.ndarray) -> np.ndarray:
+    """Match-band signal minus every discharge's match-band template at its alignment.
+
+    Parameters
+    ----------
+    match : ndarray
+        The chunk's match-band signal.
+    TM : ndarray (n_units * n_sub, L)
+        Match-band template rows (:func:`_prepare_templates`).
+    n_sub : int
+    starts, units, subs : ndarray
+        The chunk's discharges (template start, unit, sub-sample row).
+
+    Returns
+    -------
+    ndarray (float32)
+    """
+    out = np.array(match, dtype=np.float32, copy=True)
+    L = TM.shape[1]
+    for st, u, b in zip(starts, units, subs):
+        if u >= 0:
+            out[st : st + L] -= TM[u * n_sub + b]
+    return out
+
+
 def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba") -> SortResult:
     """Detect and sort the MUP discharges of one channel.
 
@@ -726,6 +775,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
             detect_peaks,
             peel,
             refit,
+            relabel_wide,
             resolve_pairs,
             split_close,
             template_xcorr,
@@ -734,7 +784,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
         )
     elif engine == "numpy":
         # the firing-train steps and split_close have no numpy version yet: the compiled ones are used
-        from motorsign.mup.kernels import split_close, train_gaps, train_reassign
+        from motorsign.mup.kernels import relabel_wide, split_close, train_gaps, train_reassign
         from motorsign.mup.numpy_impl import clip_mask_np as clip_mask
         from motorsign.mup.numpy_impl import detect_peaks_np as detect_peaks
         from motorsign.mup.numpy_impl import peel_np as peel
@@ -764,6 +814,8 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
     # 1. statistics
     lo_v, hi_v = np.inf, -np.inf
     mads, weights, sq, n_tot = [], [], 0.0, 0
+    use_match = params.match_highpass_hz > 0
+    mads_m = []
     for ch in source.chunks():
         core = slice(ch.start - ch.offset, ch.stop - ch.offset)
         raw = ch.raw[core]
@@ -771,6 +823,8 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
             continue
         lo_v, hi_v = min(lo_v, float(raw.min())), max(hi_v, float(raw.max()))
         mads.append(float(np.median(np.abs(ch.det[core]))) / 0.6745)
+        if use_match:
+            mads_m.append(float(np.median(np.abs(ch.match[core]))) / 0.6745)
         weights.append(raw.size)
         w = ch.wide[core].astype(np.float64)
         sq += float((w * w).sum())
@@ -778,6 +832,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
     if n_tot == 0:
         return res
     sigma = float(np.average(mads, weights=weights))
+    sigma_m = float(np.average(mads_m, weights=weights)) if use_match else 0.0
     res.noise_sd_uv = sigma
     res.signal_rms_uv = float(np.sqrt(sq / n_tot))
     thr = params.detect_k * sigma
@@ -823,6 +878,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
     long_var = None  # known from the first sorted discharges on
     min_isi = np.zeros(len(long_t))  # plausible shortest ISI per unit (samples), 0: unknown
     train_isi = np.zeros(len(long_t))  # median ISI of each regular unit (samples), 0: not regular
+    long_m = None  # match-band templates (match_highpass_hz), from the first sorted discharges on
     gap = params.duplicate_ms * 1e-3 * fs
     for r in range(rounds):
         final = r == rounds - 1
@@ -890,6 +946,17 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                 kept = units >= 0
                 starts, units, subs, scores = starts[kept], units[kept], subs[kept], scores[kept]
                 late = late[kept]
+            if final and use_match and long_m is not None \
+                    and starts.size and K > 1:
+                # unit choice on the wider match band; alignment and acceptance on the
+                # detection band (docs/mup.md, *Match band*)
+                before = units.copy()
+                starts, units, subs, scores = _relabel_match(
+                    ch.match, resid, T, long_m, half, n_sub, anchors, dead, shift, params, sigma_m,
+                    starts, units, subs, scores, relabel_wide)
+                if params.template_skip_moved:
+                    # a moved discharge's window stays out of the MUP templates, as a re-peeled one
+                    late = late | (units != before)
             if final and (params.train_reassign or params.train_gap_fill) and starts.size \
                     and np.any(train_isi > 0):
                 starts, units, subs, scores, late = _train_steps(
@@ -921,7 +988,10 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                 score_all[u].append(float(sc))
                 w = _window(ch.det, qi, half2, half2)
                 if w is not None:
-                    det_res[u].add((np.array(w, dtype=np.float32), adv, pc))
+                    item = (np.array(w, dtype=np.float32), adv, pc)
+                    if use_match:
+                        item += (np.array(ch.match[qi - half2 : qi + half2 + 1], dtype=np.float32),)
+                    det_res[u].add(item)
                 if final:  # wide-band templates are only measured on the final sort
                     # a re-peeled discharge lay under other units' residual: its window
                     # holds parts of them, which would lengthen the unit's median MUP
@@ -990,12 +1060,16 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                 wide_items.append(None)
                 wide_t.append(None)
         if not final:
-            new_long, new_off, new_pos, new_var = [], [], [], []
+            new_long, new_off, new_pos, new_var, new_match = [], [], [], [], []
             for u in keep:
                 if not det_res[u].items:
                     continue
                 d_win = _aligned(det_res[u].items)
                 new_long.append(np.median(d_win, axis=0).astype(np.float32))
+                if use_match:
+                    m_win = _frac_shift_rows(np.array([it[3] for it in det_res[u].items]),
+                                             np.array([it[1] for it in det_res[u].items]))
+                    new_match.append(np.median(m_win, axis=0).astype(np.float32))
                 new_var.append(_variability(d_win, sigma, half))
                 new_off.append(0.0)  # known from the final wide-band template
                 new_pos.append(np.sort(np.asarray(pos_all[u])))
@@ -1006,6 +1080,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
             ids = [m[2] for m in merged]
             log.debug("sort round %d: %d units after shape merge", r, len(ids))
             new_long = [new_long[i] for i in ids]
+            long_m = [new_match[i] for i in ids] if use_match else None
             new_off = [new_off[i] for i in ids]
             long_var = [new_var[i] for i in ids] if params.residual_var_k > 0 else None
             min_isi = np.array([params.pair_isi_frac * _median_isi(new_pos[i], fs, params)
