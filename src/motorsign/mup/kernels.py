@@ -768,6 +768,28 @@ def _train_neighbours(train_pos, a, b, pos, gone, dup):  # pragma: no cover - co
 
 
 @numba.njit(nogil=True, cache=True)
+def _gap_at(train_pos, train_ofs, med_isi, filled, gone, a, p, dup, gap_lo, gap_hi,
+            short_frac):  # pragma: no cover - compiled
+    """Unit ``a``'s discharge before a gap around ``p`` (index in ``train_pos``), or -1.
+
+    A gap: the interval between ``p``'s neighbours in ``a``'s train is
+    ``gap_lo``-``gap_hi`` median ISIs, not filled yet, and ``p`` is at least
+    ``short_frac`` median ISI from both neighbours.
+    """
+    md = med_isi[a]
+    if md <= 0:
+        return -1
+    jp, jn = _train_neighbours(train_pos, train_ofs[a], train_ofs[a + 1], p, gone, dup)
+    if jp < 0 or jn < 0 or filled[jp] != 0:
+        return -1
+    isi = train_pos[jn] - train_pos[jp]
+    if gap_lo * md <= isi <= gap_hi * md and p - train_pos[jp] >= short_frac * md \
+            and train_pos[jn] - p >= short_frac * md:
+        return jp
+    return -1
+
+
+@numba.njit(nogil=True, cache=True)
 def _isi_dev(isi, md):  # pragma: no cover - compiled
     """Distance of an interval from one or two median ISIs ``md`` (one missed discharge)."""
     return min(abs(isi - md), abs(isi - 2.0 * md))
@@ -873,21 +895,13 @@ def train_reassign(resid, templates, n_sub, anchors, dead, shift, accept, starts
         # units with a gap here
         any_gap = False
         for a in range(n_units):
-            if a == b or med_isi[a] <= 0:
-                continue
-            jp, jn = _train_neighbours(train_pos, train_ofs[a], train_ofs[a + 1], p, gone, dup)
-            if jp < 0 or jn < 0 or filled[jp] != 0:
-                continue
-            isi = train_pos[jn] - train_pos[jp]
-            md = med_isi[a]
-            if gap_lo * md <= isi <= gap_hi * md and p - train_pos[jp] >= short_frac * md \
-                    and train_pos[jn] - p >= short_frac * md:
+            if a != b and _gap_at(train_pos, train_ofs, med_isi, filled, gone, a, p, dup, gap_lo,
+                                  gap_hi, short_frac) >= 0:
                 any_gap = True
                 break
         if not any_gap:
             continue
-        for i in range(L):
-            resid[st0 + i] += templates[m0, i]
+        _add(resid, templates, m0, st0, 1.0)
         c = p
         q = _largest_in(resid, max(0, c - dead), min(n, c + dead + 1), c)
         red_b, _, _ = _unit_fit(resid, templates, norms, lo, hi, n_sub, anchors, b, q, shift)
@@ -896,15 +910,9 @@ def train_reassign(resid, templates, n_sub, anchors, dead, shift, accept, starts
         best_m = -1
         best_jp = -1
         for a in range(n_units):
-            if a == b or med_isi[a] <= 0:
-                continue
-            jp, jn = _train_neighbours(train_pos, train_ofs[a], train_ofs[a + 1], p, gone, dup)
-            if jp < 0 or jn < 0 or filled[jp] != 0:
-                continue
-            isi = train_pos[jn] - train_pos[jp]
-            md = med_isi[a]
-            if not (gap_lo * md <= isi <= gap_hi * md and p - train_pos[jp] >= short_frac * md
-                    and train_pos[jn] - p >= short_frac * md):
+            jp = -1 if a == b else _gap_at(train_pos, train_ofs, med_isi, filled, gone, a, p, dup,
+                                           gap_lo, gap_hi, short_frac)
+            if jp < 0:
                 continue
             red, st, m = _unit_fit(resid, templates, norms, lo, hi, n_sub, anchors, a, q, shift)
             if m < 0 or red <= accept * norms[m] or red < (1.0 - margin) * red_b:
