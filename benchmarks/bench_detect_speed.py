@@ -31,7 +31,21 @@ ratios by each measure. ``motorsign`` with ``n_jobs=2`` runs next to the
 one-thread run in the same round (right after it in even rounds, right
 before it in odd ones): ``threads_2_vs_1`` is the median of the
 per-round wall-time ratios (target >= 1.7x with 2 free cores; see
-``cpu_per_wall`` and ``load_average``). ``machine_2_vs_1`` is the same
+``cpu_per_wall`` and ``load_average``).
+
+Each round's two timed motorsign runs follow an untimed one-thread run
+(``settle_rounds_s``; ``--no-settle`` leaves it out). On the development
+VM, the first run after the baselines is 60-140 ms slower whatever its
+thread count: the baselines free a few hundred MB, the VM takes that memory
+back, and the next run's fresh pages each cost a host fault (system time;
+the same number of page faults costs ~8x less in the run after). Without
+the settle run, whichever timed run comes first pays this, and the
+per-round ratios split into two groups (2-thread-first rounds ~1.0-1.4,
+1-thread-first ~1.8-2.6) whose median says little about threads.
+``first_run_penalty_s`` (settle minus the round's one-thread run, median)
+reports that cost, and ``speedup_vs_first_run`` the baselines against the
+settle runs (the cold motorsign time), so the cost is not hidden from the
+speed-ups. ``machine_2_vs_1`` is the same
 ratio, in the same rounds, for two reference kernels whose work splits
 perfectly (a numba compute loop and a read of the recording's array): what
 a second thread can give on this machine at that moment; ``band_filter``
@@ -210,6 +224,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--repeats", type=int, default=4,
                     help="rounds (even: the 1- and 2-thread runs lead equally often)")
     ap.add_argument("--no-spikeinterface", action="store_true")
+    ap.add_argument("--no-settle", action="store_true",
+                    help="no untimed one-thread run before each round's timed motorsign runs")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
     seconds = 6.0 if args.quick else args.seconds
@@ -240,6 +256,7 @@ def main(argv=None) -> dict:
     cpu = {k: [] for k in runs}
     machine_rounds(data[:1000], 1000)  # compile the reference kernels
     machine = {"compute": [], "memory_read": [], "band_filter": []}
+    settle: list[float] = []
     order = list(runs)
     for rnd in range(repeats):  # round-robin: each round sees about the same load
         # the one- and two-thread runs swap places every other round: the run that
@@ -251,6 +268,9 @@ def main(argv=None) -> dict:
             seq[i1], seq[i2] = seq[i2], seq[i1]
         for k in seq:
             fn = runs[k]
+            if k in ("motorsign", "motorsign_2_threads") and not args.no_settle \
+                    and len(settle) == rnd:
+                settle.append(timed(runs["motorsign"])[0])
             w, c, out = timed(fn)
             wall[k].append(w)
             cpu[k].append(c)
@@ -290,6 +310,13 @@ def main(argv=None) -> dict:
         "threads_2_vs_1": float(np.median(thread_rounds)),
         "threads_2_vs_1_rounds": thread_rounds,
         "threads_first_in_round": [2 if rnd % 2 else 1 for rnd in range(repeats)],
+        "wall_rounds_s": wall,
+        "cpu_rounds_s": cpu,
+        "settle_rounds_s": settle,
+        "first_run_penalty_s": (float(np.median([a - b for a, b in zip(settle, wall["motorsign"])]))
+                                if settle else None),
+        "speedup_vs_first_run": ({k: (median[k] / float(np.median(settle)) if median.get(k) else None)
+                                  for k in ("scipy", "spikeinterface")} if settle else None),
         "cpu_per_wall": cpu_per_wall,
         "machine_2_vs_1": {k: float(np.median(v)) for k, v in machine.items()},
         "machine_2_vs_1_rounds": machine,
@@ -332,6 +359,7 @@ if __name__ == "__main__":
     r = main()
     print(json.dumps({k: r[k] for k in ("timings_s", "speedup_vs", "speedup_vs_median",
                                         "speedup_vs_cpu", "ratio_to_numpy_sum", "threads_2_vs_1",
-                                        "threads_2_vs_1_rounds", "cpu_per_wall",
+                                        "threads_2_vs_1_rounds", "cpu_per_wall", "first_run_penalty_s",
+                                        "speedup_vs_first_run",
                                         "load_average")},
                      indent=1))

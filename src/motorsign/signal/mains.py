@@ -137,10 +137,11 @@ def _map(fn, items: list, n_jobs: int) -> list:
     """``[fn(i) for i in items]``, in ``n_jobs`` threads when more than one."""
     if n_jobs <= 1 or len(items) <= 1:
         return [fn(i) for i in items]
-    from concurrent.futures import ThreadPoolExecutor
+    from functools import partial
 
-    with ThreadPoolExecutor(max_workers=n_jobs) as ex:
-        return list(ex.map(fn, items))
+    from motorsign.workers import run_all
+
+    return run_all([partial(fn, i) for i in items], n_jobs)
 
 
 def _noise(y: np.ndarray, start: int, stop: int, fs: float) -> np.ndarray:

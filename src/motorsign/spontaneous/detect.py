@@ -17,12 +17,12 @@ grading and the summary.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,7 @@ from motorsign.spontaneous.kernels import detect_excursions_nb
 from motorsign.spontaneous.params import DetectParams, make_params
 from motorsign.spontaneous.surface import SURFACE_DEFAULTS, classify_surface, grid_activity
 from motorsign.spontaneous.trains import cluster_channel, train_stats_by_source
+from motorsign.workers import alongside, collect, run_all, shared_executor
 
 __all__ = ["DetectionResult", "detect_spontaneous", "DISCHARGE_COLUMNS", "SPONTANEOUS_KINDS"]
 
@@ -158,7 +159,7 @@ class _Pool:
         m = peaks.size
         with self._lock:
             if self.n + m > self.peaks.size:
-                self._grow(m, snips.shape[1])
+                self._grow(m, len(ks), snips.shape[1])
             if m and (feat.shape[1] != self.feat.shape[1] or snips.shape[1] != self.snips.shape[1]):
                 raise RuntimeError("chunk candidates of another width than the pool's")
             at = self.n
@@ -170,10 +171,11 @@ class _Pool:
             at += out.peaks.size
             out.peaks = out.chans = out.feat = out.snips = None
 
-    def _grow(self, m: int, snip_w: int) -> None:
-        # room for the chunks still to come at twice the rate seen so far: pages
-        # not yet written take no memory, and each growth copies what is held
-        per_chunk = (self.n + m) / (self._added + 1)
+    def _grow(self, m: int, n_chunks: int, snip_w: int) -> None:
+        # room for the chunks still to come at twice the rate seen so far (the
+        # ``m`` new candidates come from ``n_chunks`` chunks): pages not yet
+        # written take no memory, and each growth copies what is held
+        per_chunk = (self.n + m) / (self._added + n_chunks)
         cap = max(self.n + m, int(math.ceil(2.0 * per_chunk * self.chunk_seg.size)) + 64,
                   2 * self.peaks.size)
         peaks = np.empty(cap, np.int64)
@@ -611,28 +613,28 @@ def _run_chunks(ctx: _Context, n_jobs: int) -> tuple[list[_ChunkOut], _Pool]:
         if n_jobs <= 1 or len(run.batches) <= 1:
             run.work()
         else:
-            with ThreadPoolExecutor(max_workers=n_jobs) as ex:
-                for fut in [ex.submit(run.work) for _ in range(n_jobs)]:
-                    fut.result()
+            alongside(run.work, n_jobs - 1, run.stop)
         return run.out, run.pool  # type: ignore[return-value]
 
     assumed = ctx.notches_before_probe()
     ctx.apply_notches(assumed, ctx.forced_hz)
     run = _ChunkRun(ctx, n_jobs)
-    with ThreadPoolExecutor(max_workers=n_jobs - 1) as ex:
-        futures = [ex.submit(run.work) for _ in range(n_jobs - 1)]
-        try:
-            est = ctx.measure_mains(1)  # the other threads are busy with chunks
-            notch = ctx.notches_for(est)
-        except BaseException:
-            run.stop.set()
-            raise
+    futures = [shared_executor(n_jobs - 1).submit(run.work) for _ in range(n_jobs - 1)]
+    try:
+        est = ctx.measure_mains(1)  # the other threads are busy with chunks
+        notch = ctx.notches_for(est)
         if notch != assumed:
             run.stop.set()
         else:
             run.work()
-        for fut in futures:
-            fut.result()
+    except BaseException:
+        run.stop.set()
+        try:
+            collect(futures)  # no thread still works on the chunks when this raises
+        except BaseException:
+            pass
+        raise
+    collect(futures)
     if notch == assumed:
         ctx.mains["notched_hz"] = list(notch)
         return run.out, run.pool  # type: ignore[return-value]
@@ -977,9 +979,9 @@ def detect_spontaneous(
         # the busiest channels first, so that the threads finish together
         sizes = (pool.cuts[:, 1:] - pool.cuts[:, :-1]).sum(axis=0)
         order = np.argsort(-sizes, kind="stable")
-        with ThreadPoolExecutor(max_workers=int(n_jobs)) as ex:
-            futures = {int(ci): ex.submit(_post, int(ci), names[ci]) for ci in order}
-            per_channel = [futures[ci].result() for ci in range(len(names))]
+        done = run_all([functools.partial(_post, int(ci), names[ci]) for ci in order], n_jobs)
+        by_channel = dict(zip(order.tolist(), done))
+        per_channel = [by_channel[ci] for ci in range(len(names))]
     else:
         per_channel = [_post(ci, name) for ci, name in enumerate(names)]
     pool = None  # noqa: F841 - the candidates are in per_channel now: free them before assembly

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-__all__ = ["cluster_shapes_nb", "TrainStats", "train_stats", "train_stats_by_source",
+__all__ = ["cluster_shapes_nb", "cluster_rows_nb", "TrainStats", "train_stats", "train_stats_by_source",
            "source_stats_nb", "cluster_channel"]
 
 
@@ -36,6 +36,20 @@ def cluster_shapes_nb(snips, amps, noise, order, min_corr, floor_corr, max_ratio
                       max_templates):  # pragma: no cover - compiled
     """Greedy clustering of snippets (m, w) visited in ``order``.
 
+    :func:`cluster_rows_nb` with discharge ``i``'s snippet in row ``i``.
+    """
+    return cluster_rows_nb(snips, np.arange(snips.shape[0]), amps, noise, order, min_corr,
+                           floor_corr, max_ratio, max_templates)
+
+
+@numba.njit(nogil=True, cache=True)
+def cluster_rows_nb(snips, src, amps, noise, order, min_corr, floor_corr, max_ratio,
+                    max_templates):  # pragma: no cover - compiled
+    """Greedy clustering of discharges ``0 .. m-1`` visited in ``order``.
+
+    Discharge ``i``'s snippet is row ``src[i]`` of ``snips`` (read in place:
+    a shared pool need not be copied).
+
     A snippet joins the template it correlates best with when the
     correlation is at least its own threshold and the amplitude ratio at
     most ``max_ratio``; otherwise it starts a new template (up to
@@ -45,7 +59,7 @@ def cluster_shapes_nb(snips, amps, noise, order, min_corr, floor_corr, max_ratio
     ``floor_corr``.
     Returns int64 labels and the correlation with the assigned template.
     """
-    m, w = snips.shape
+    m, w = src.shape[0], snips.shape[1]
     labels = np.full(m, -1, np.int64)
     corr_out = np.zeros(m)
     tmpl = np.zeros((max_templates, w))
@@ -56,13 +70,14 @@ def cluster_shapes_nb(snips, amps, noise, order, min_corr, floor_corr, max_ratio
     v = np.empty(w)
     for oi in range(m):
         i = order[oi]
+        row = src[i]
         mu = 0.0
         for t in range(w):
-            mu += snips[i, t]
+            mu += snips[row, t]
         mu /= w
         nn = 0.0
         for t in range(w):
-            v[t] = snips[i, t] - mu
+            v[t] = snips[row, t] - mu
             nn += v[t] * v[t]
         var = nn / w
         nn = np.sqrt(nn)
@@ -90,7 +105,7 @@ def cluster_shapes_nb(snips, amps, noise, order, min_corr, floor_corr, max_ratio
             corr_out[i] = best
             n0 = tcnt[bj]
             for t in range(w):
-                tmpl[bj, t] = (tmpl[bj, t] * n0 + snips[i, t]) / (n0 + 1)
+                tmpl[bj, t] = (tmpl[bj, t] * n0 + snips[row, t]) / (n0 + 1)
             tamp[bj] = (tamp[bj] * n0 + amps[i]) / (n0 + 1)
             tcnt[bj] = n0 + 1
             mu = 0.0
@@ -105,7 +120,7 @@ def cluster_shapes_nb(snips, amps, noise, order, min_corr, floor_corr, max_ratio
                 tnorm[bj, t] = (tmpl[bj, t] - mu) / nn if nn > 0 else 0.0
         elif k < max_templates:
             for t in range(w):
-                tmpl[k, t] = snips[i, t]
+                tmpl[k, t] = snips[row, t]
                 tnorm[k, t] = v[t]
             tamp[k] = amps[i]
             tcnt[k] = 1
@@ -361,18 +376,17 @@ def _cluster_selected_nb(snips, src, amps, noise, select, min_corr, floor_corr, 
     corr = np.zeros(amps.shape[0])
     if m == 0:
         return labels, corr
-    sub = np.empty((m, snips.shape[1]), np.float32)
+    sub_src = np.empty(m, np.int64)
     sub_amp = np.empty(m)
     sub_noise = np.empty(m)
     for i in range(m):
-        r = src[rows[i]]
-        for t in range(snips.shape[1]):
-            sub[i, t] = snips[r, t]
+        sub_src[i] = src[rows[i]]
         sub_amp[i] = amps[rows[i]]
         sub_noise[i] = noise[rows[i]]
     order = _stable_order(-sub_amp)
-    lab, c = cluster_shapes_nb(sub, sub_amp, sub_noise, order, min_corr, floor_corr, max_ratio,
-                               max_templates)
+    # the snippets are read where they are (no copy: fewer fresh pages)
+    lab, c = cluster_rows_nb(snips, sub_src, sub_amp, sub_noise, order, min_corr, floor_corr,
+                             max_ratio, max_templates)
     for i in range(m):
         labels[rows[i]] = lab[i]
         corr[rows[i]] = c[i]
