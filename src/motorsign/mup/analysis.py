@@ -173,6 +173,7 @@ def _channel(recording, idx: int, name: str, muscle, side, age, p: MupParams, en
     stats["unit_values"] = {k: [r[k] for r in used_units]
                             for k in ("duration_ms", "amplitude_uv", "area_uvms", "polyphasic")}
     stats["amplitude_near_uv"] = near_amps
+    stats["sampling_rate_hz"] = src.fs_in  # the recording's band (classification's band-limit check)
     ref = lookup_reference(muscle, age)
     verdict = assess_muscle(stats, ref, p)
     cls, reasons = verdict["classification"], verdict["reasons"]
@@ -180,7 +181,7 @@ def _channel(recording, idx: int, name: str, muscle, side, age, p: MupParams, en
         "muscle": muscle, "side": side, "age_years": age,
         "duration_s": sr.n_samples / sr.fs,
         **{k: v for k, v in stats.items()
-           if k not in ("recruitment_ratio", "unit_values", "amplitude_near_uv")},
+           if k not in ("recruitment_ratio", "unit_values", "amplitude_near_uv", "sampling_rate_hz")},
         "n_units_near": len(near_amps),
         "mean_amplitude_near_uv": float(np.mean(near_amps)) if near_amps else math.nan,
         "classification": cls,

@@ -55,7 +55,19 @@ below are therefore tests, with the sample size in them.
    normal — except with the coarse fallback row (no reference values for the
    muscle), where figures inside its wide limits give ``indeterminate``
    (``fallback_normal``); below ``n_ref`` units the reasons say that the
-   limits were widened and the confidence is ``reduced``.
+   limits were widened and the confidence is ``reduced``. Reduced
+   recruitment with otherwise normal figures is not normal either: loss of
+   motor units without the MUP change of chronic reinnervation →
+   indeterminate (``recruitment_alone_normal``).
+7. **Band limit** (recordings sampled below ``band_limited_below_hz``,
+   10 kHz): the anti-alias filter has removed the MUP spikes' upper band,
+   which lowers peak-to-peak amplitudes against reference values measured
+   on a wide band (duration and area change little). The decision is made
+   again with every amplitude divided by ``1 − band_limited_amplitude_loss``;
+   a verdict that changes (e.g. normal as measured, neurogenic with the
+   loss allowed for; or myopathic resting on a low amplitude, normal with
+   it) is not decidable from the recording → indeterminate with both
+   readings in the reasons.
 """
 
 from __future__ import annotations
@@ -100,6 +112,25 @@ class ClassifyRules:
         muscle), figures inside its wide limits give ``indeterminate`` (the
         limits cannot show a mild or moderate change) unless this is True,
         when they give ``normal``.
+    recruitment_alone_normal : bool
+        Reduced recruitment (recruitment ratio above
+        ``MupParams.recruitment_ratio_upper``) with MUP figures inside the
+        limits gives ``indeterminate`` (loss of motor units without the MUP
+        change of chronic reinnervation) unless this is True, when it gives
+        ``normal`` as before.
+    band_limited_below_hz : float
+        A recording sampled below this rate (Hz) has lost the MUP spikes'
+        upper band behind its anti-alias filter, which lowers peak-to-peak
+        amplitudes against reference values measured on a wide band (up to
+        10 kHz); its classification is checked against that loss (below).
+    band_limited_amplitude_loss : float
+        Typical fraction of the wide-band peak-to-peak amplitude that the
+        band limit removes (0.15: the median loss of normal units on the
+        simulator at 4 kHz; ``docs/mup.md``). Below ``band_limited_below_hz`` the decision is made
+        again with every amplitude divided by ``1 − loss``; when that gives
+        another class, the muscle is ``indeterminate`` (the verdict depends
+        on a bias the recording cannot measure). Area and duration are not
+        corrected (the band limit changes them little).
     """
 
     z_crit: float = 2.0
@@ -108,6 +139,9 @@ class ClassifyRules:
     min_outliers: int = 2
     incongruent_amplitude_z: float = -1.0
     fallback_normal: bool = False
+    recruitment_alone_normal: bool = False
+    band_limited_below_hz: float = 10000.0
+    band_limited_amplitude_loss: float = 0.15
 
 
 def _fmt(v: float, unit: str) -> str:
@@ -222,9 +256,12 @@ def assess_muscle(stats: dict, reference: dict, params: MupParams,
         polyphasic_fraction, n_units_used, n_discharges, clipped_fraction,
         active_s, recruitment_ratio``; optionally ``unit_values`` (dict of
         per-unit lists ``duration_ms, amplitude_uv, area_uvms, polyphasic``
-        of the units used) and ``amplitude_near_uv`` (amplitudes of the used
-        units that are not ``distant``). Without them the tests use the means
-        and ``n_units_used`` with the reference's single-MUP spread.
+        of the units used), ``amplitude_near_uv`` (amplitudes of the used
+        units that are not ``distant``) and ``sampling_rate_hz`` (of the
+        recording: below ``rules.band_limited_below_hz`` the verdict is
+        checked against the band limit's loss of amplitude). Without the
+        unit values the tests use the means and ``n_units_used`` with the
+        reference's single-MUP spread.
     reference : dict
         Row of :func:`motorsign.mup.reference.lookup_reference`.
     params : MupParams
@@ -236,9 +273,44 @@ def assess_muscle(stats: dict, reference: dict, params: MupParams,
         ``classification`` (in :data:`CLASSES`), ``reasons`` (short
         sentences), ``confidence`` (``normal``, ``reduced`` below
         ``n_units_per_subject`` units, or None when indeterminate by the
-        quality gate) and ``tests`` (the figures of every test).
+        quality gate) and ``tests`` (the figures of every test; with
+        ``band_limit`` when the band-limit check ran).
     """
     r = rules or ClassifyRules()
+    out = _assess(stats, reference, params, r)
+    fs = _num(stats, "sampling_rate_hz")
+    loss = r.band_limited_amplitude_loss
+    if not (out["tests"] and math.isfinite(fs) and fs < r.band_limited_below_hz and 0 < loss < 1):
+        return out
+    # the recording lacks the spikes' upper band: its amplitudes are lower than on the
+    # reference's wide band by an amount it cannot measure; decide again with the
+    # typical loss allowed for, and keep the verdict only when it does not move
+    gain = 1.0 / (1.0 - loss)
+    alt_stats = dict(stats)
+    alt_stats["mean_amplitude_uv"] = _num(stats, "mean_amplitude_uv") * gain
+    uv = stats.get("unit_values")
+    if uv is not None:
+        alt_stats["unit_values"] = {**uv, "amplitude_uv": [
+            (x * gain if x is not None else x) for x in (uv.get("amplitude_uv") or [])]}
+    if stats.get("amplitude_near_uv") is not None:
+        alt_stats["amplitude_near_uv"] = [x * gain for x in stats["amplitude_near_uv"]]
+    alt = _assess(alt_stats, reference, params, r)
+    check = {"sampling_rate_hz": fs, "amplitude_loss": loss, "classification": alt["classification"],
+             "amplitude_mean_z": _num(alt["tests"].get("amplitude_mean", {}), "z"), "stable": True}
+    out["tests"]["band_limit"] = check
+    if alt["classification"] == out["classification"] or out["classification"] == "indeterminate":
+        return out
+    check["stable"] = False
+    first = (f"sampled at {fs / 1000:.3g} kHz: MUP amplitudes are band-limited (typically "
+             f"{100 * loss:.0f} % below the reference's wide band); the muscle reads "
+             f"{out['classification']} as measured and {alt['classification']} with that loss allowed for")
+    out["reasons"][:] = [first, *out["reasons"]]
+    out["classification"] = "indeterminate"
+    return out
+
+
+def _assess(stats: dict, reference: dict, params: MupParams, r: ClassifyRules) -> dict:
+    """:func:`assess_muscle` without the band-limit check."""
     reasons: list[str] = []
     out: dict[str, Any] = {"classification": "indeterminate", "reasons": reasons, "confidence": None,
                            "tests": {}}
@@ -395,6 +467,11 @@ def assess_muscle(stats: dict, reference: dict, params: MupParams,
     if poly_marked:
         return done("indeterminate", [
             "marked polyphasia without an abnormal mean duration or amplitude: not specific"])
+    if rr_high and not r.recruitment_alone_normal:
+        return done("indeterminate", [
+            "reduced recruitment with MUPs inside the reference limits: loss of motor units without "
+            "the enlarged MUPs of chronic reinnervation (acute denervation, conduction block, or "
+            "too few units to show the change)"])
     if reference.get("matched") == "fallback" and not r.fallback_normal:
         return done("indeterminate", [
             f"no reference values for muscle {reference.get('requested') or 'unknown'}: within the coarse "
