@@ -86,6 +86,36 @@ def test_memory_error_is_one_line(capsys, monkeypatch):
     assert "not enough memory" in _err(capsys)
 
 
+@pytest.mark.parametrize("wrapped", [True, False])
+def test_ctrl_c_inside_compiled_code_is_an_interrupt(capsys, monkeypatch, wrapped):
+    import motorsign.commands.cmct as cmct
+
+    def interrupted(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as ki:
+            if not wrapped:
+                raise
+            # what a C/numba call returning with the interrupt pending raises
+            raise SystemError("<built-in function x> returned a result with an exception set") from ki
+
+    monkeypatch.setattr(cmct, "run", interrupted)
+    assert main(["cmct", "--mep-latency", "20", "--f-latency", "27", "--m-latency", "3"]) == 130
+    err = _err(capsys)
+    assert "interrupted" in err and "internal error" not in err
+
+
+def test_system_error_without_interrupt_stays_an_internal_error(capsys, monkeypatch):
+    import motorsign.commands.cmct as cmct
+
+    def bug(args):
+        raise SystemError("a real bug")
+
+    monkeypatch.setattr(cmct, "run", bug)
+    assert main(["cmct", "--mep-latency", "20", "--f-latency", "27", "--m-latency", "3"]) == 1
+    assert "internal error SystemError" in _err(capsys)
+
+
 @pytest.mark.parametrize("argv, text", [
     (["--mep-latency", "-21.5", "--f-latency", "27", "--m-latency", "3.5"], "--mep-latency must be a positive"),
     (["--mep-latency", "nan", "--f-latency", "27", "--m-latency", "3.5"], "--mep-latency must be a positive"),

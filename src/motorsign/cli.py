@@ -209,6 +209,11 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     except Exception as exc:  # a bug: still one line, with a hint
+        if _caused_by_interrupt(exc):
+            # Ctrl-C landing inside a compiled call surfaces as SystemError
+            # ("returned a result with an exception set") around the interrupt
+            print(f"motorsign {verb}: interrupted", file=sys.stderr)
+            return 130
         if args.debug:
             raise
         print(
@@ -217,6 +222,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is in ``exc``'s chain of causes and contexts."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 if __name__ == "__main__":  # pragma: no cover

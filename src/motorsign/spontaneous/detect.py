@@ -47,7 +47,7 @@ from motorsign.spontaneous.kernels import detect_excursions_nb
 from motorsign.spontaneous.params import DetectParams, make_params
 from motorsign.spontaneous.surface import SURFACE_DEFAULTS, classify_surface, grid_activity
 from motorsign.spontaneous.trains import cluster_channel, train_stats_by_source
-from motorsign.workers import alongside, collect, run_all, shared_executor
+from motorsign.workers import alongside, collect, run_all, submit_all
 
 __all__ = ["DetectionResult", "detect_spontaneous", "DISCHARGE_COLUMNS", "SPONTANEOUS_KINDS"]
 
@@ -619,7 +619,8 @@ def _run_chunks(ctx: _Context, n_jobs: int) -> tuple[list[_ChunkOut], _Pool]:
     assumed = ctx.notches_before_probe()
     ctx.apply_notches(assumed, ctx.forced_hz)
     run = _ChunkRun(ctx, n_jobs)
-    futures = [shared_executor(n_jobs - 1).submit(run.work) for _ in range(n_jobs - 1)]
+    # a worker that fails sets run.stop: the others (and this thread) stop early
+    futures = submit_all([run.work] * (n_jobs - 1), n_jobs - 1, run.stop)
     try:
         est = ctx.measure_mains(1)  # the other threads are busy with chunks
         notch = ctx.notches_for(est)
