@@ -38,6 +38,7 @@ UNIT_COLUMNS = (
     "area_uvms", "firing_rate_hz",
     "size_index", "thickness_ms", "rise_time_ms", "polyphasic", "initial_polarity", "isi_cv",
     "isi_violation_fraction", "template_noise_uv", "n_averaged", "used", "flags",
+    "duration_split_ms",  # added after the columns scripts already index (extend, never reorder)
 )
 #: Contract columns of ``mup_discharges.csv``.
 DISCHARGE_COLUMNS = ("channel", "unit_id", "time_s")
@@ -101,6 +102,13 @@ def _channel(recording, idx: int, name: str, muscle, side, age, p: MupParams, en
     tpl_ids, tpls = [], []
     for uid, u in enumerate(sr.units):
         f = quantify_mup(u.wide_template, sr.fs, u.template_noise_uv, p)
+        # split-half reproducibility: durations of the templates of the even- and of the
+        # odd-numbered discharges, measured at the full template's level
+        split = math.nan
+        if u.wide_halves is not None and math.isfinite(f["duration_ms"]):
+            da, db = (quantify_mup(h, sr.fs, u.template_noise_uv, p)["duration_ms"]
+                      for h in u.wide_halves)
+            split = abs(da - db)
         rate, cv, viol = _firing(u.times_s, p)
         flags = []
         if f["duration_unreliable"]:
@@ -126,7 +134,7 @@ def _channel(recording, idx: int, name: str, muscle, side, age, p: MupParams, en
             "polyphasic": bool(math.isfinite(f["phases"]) and f["phases"] >= p.polyphasic_min_phases),
             "initial_polarity": f["initial_polarity"], "isi_cv": cv,
             "isi_violation_fraction": viol, "template_noise_uv": u.template_noise_uv,
-            "n_averaged": u.n_averaged, "used": used, "flags": ";".join(flags),
+            "n_averaged": u.n_averaged, "duration_split_ms": split, "used": used, "flags": ";".join(flags),
         })
         discharges.extend({"channel": name, "unit_id": uid, "time_s": float(t)} for t in u.times_s)
         tpl_ids.append(uid)

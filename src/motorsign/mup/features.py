@@ -8,13 +8,21 @@ both ends agree).
 * **Level** ``λ = max(duration_level_uv, duration_noise_k · σ_t)`` with
   ``σ_t`` the template's noise SD.
 * **Onset / end** (deviation-from-baseline rule in the manner of Stålberg
-  and Nandedkar): from the template's largest absolute value, scan outward;
-  the onset (end) is the last sample with ``|x| > λ`` before a stretch of at
-  least ``quiet_ms`` with ``|x| ≤ λ``. When the window edge is reached first,
-  the MUP does not fit the window or the baseline is not quiet: the
-  duration and everything measured between onset and end are NaN and the
-  flag ``duration_unreliable`` is set.
-* **Duration**: end − onset (ms).
+  and Nandedkar, averaged over levels): the scan runs on ``x_s``, ``x``
+  smoothed by a centred moving average of ``duration_smooth_ms``. At one
+  level ``L``, from the template's largest absolute value (of ``x``) scan
+  outward; the onset (end) is the last sample with ``|x_s| > L`` before a
+  stretch of at least ``quiet_ms`` with ``|x_s| ≤ L``. Onset and end are the
+  means of those found at ``duration_level_steps`` levels spread
+  geometrically from ``λ/√s`` to ``λ·√s`` (``s = duration_level_span``;
+  levels whose scan reaches the window edge are left out). When the scan at
+  ``λ`` itself reaches the window edge, the MUP does not fit the window or
+  the baseline is not quiet: the duration and everything measured between
+  onset and end are NaN and the flag ``duration_unreliable`` is set.
+  (Averaging over levels: a slow tail lying near ``λ`` moves the duration by
+  the fraction of the levels it crosses instead of by its whole length.)
+* **Duration**: end − onset (ms); amplitude, phases, turns and area are
+  measured on ``x`` between onset and end rounded to samples.
 * **Amplitude**: peak-to-peak, max(x) − min(x) between onset and end (µV).
 * **Phases**: the onset–end signal is split into runs of one sign of ``x``;
   runs whose largest ``|x|`` is below ``max(phase_min_uv, λ)`` are dropped
@@ -94,6 +102,24 @@ def count_phases(x: np.ndarray, min_dev: float) -> tuple[int, int]:
     return len(signs), (signs[0] if signs else 0)
 
 
+def _scan_out(above: np.ndarray, quiet: int) -> int:
+    """Index of the last supra-level sample of ``above`` (scanned from index 0, which
+    counts as supra-level) before ``quiet`` sub-level samples; -1 when the end comes first."""
+    pts = np.concatenate(([0], np.flatnonzero(above[1:]) + 1))
+    gaps = np.diff(np.append(pts, above.size)) - 1  # sub-level samples after each point
+    gaps[0] += not above[0]  # a sub-level start counts itself
+    hit = np.flatnonzero(gaps >= quiet)
+    return int(pts[hit[0]]) if hit.size else -1
+
+
+def _onset_end(above: np.ndarray, main: int, quiet: int) -> tuple[int, int]:
+    """Onset and end: from ``main`` outward, the last supra-level sample before
+    ``quiet`` sub-level samples; -1 where the template's edge comes first."""
+    end = _scan_out(above[main:], quiet)
+    onset = _scan_out(above[main::-1], quiet)
+    return (main - onset if onset >= 0 else -1), (main + end if end >= 0 else -1)
+
+
 def quantify_mup(template: np.ndarray, fs: float, noise_uv: float,
                  params: MupParams | None = None) -> dict:
     """Measure one MUP template.
@@ -135,23 +161,25 @@ def quantify_mup(template: np.ndarray, fs: float, noise_uv: float,
         return out
     main = int(np.argmax(ax))
     quiet = max(1, int(round(p.quiet_ms * 1e-3 * fs)))
-    above = ax > level
-
-    def scan(step: int) -> int:
-        i, last, run = main, main, 0
-        while 0 <= i < x.size:
-            if above[i]:
-                last, run = i, 0
-            else:
-                run += 1
-                if run >= quiet:
-                    return last
-            i += step
-        return -1
-
-    onset, end = scan(-1), scan(+1)
-    if onset < 0 or end < 0:
+    # onset/end are judged on the template smoothed over duration_smooth_ms (the
+    # template's residual noise alone crosses a level of 3 noise SDs now and then)
+    nsm = int(round(p.duration_smooth_ms * 1e-3 * fs))
+    axs = np.abs(np.convolve(x, np.ones(nsm) / nsm, mode="same")) if nsm > 1 else ax
+    on0, end0 = _onset_end(axs > level, main, quiet)
+    if on0 < 0 or end0 < 0:
         return out
+    onset_f, end_f = float(on0), float(end0)
+    if p.duration_level_span > 1.0 and p.duration_level_steps > 1:
+        # level-averaged onset/end: the mean over levels spread geometrically around λ
+        # (a tail near one level moves the mean by a fraction of its length, not all of it)
+        ons, ends = [], []
+        for f in p.duration_level_span ** np.linspace(-0.5, 0.5, int(p.duration_level_steps)):
+            a, b = _onset_end(axs > level * f, main, quiet)
+            if a >= 0 and b >= 0:
+                ons.append(a)
+                ends.append(b)
+        onset_f, end_f = float(np.mean(ons)), float(np.mean(ends))
+    onset, end = int(round(onset_f)), int(round(end_f))
     seg = x[onset : end + 1]
     amp = float(seg.max() - seg.min())
     n_ph, first = count_phases(seg, max(p.phase_min_uv, level))
@@ -165,15 +193,15 @@ def quantify_mup(template: np.ndarray, fs: float, noise_uv: float,
     out.update(
         rise_time_ms=rise,
         amplitude_uv=amp,
-        duration_ms=(end - onset) / fs * 1e3,
+        duration_ms=(end_f - onset_f) / fs * 1e3,
         phases=n_ph,
         turns=count_turns(seg, p.turn_min_uv),
         area_uvms=area,
         thickness_ms=area / amp if amp > 0 else nan,
         size_index=2 * math.log10(amp / 1000.0) + area / amp if amp > 0 else nan,
         initial_polarity="positive" if first > 0 else ("negative" if first < 0 else ""),
-        onset_ms=onset / fs * 1e3,
-        end_ms=end / fs * 1e3,
+        onset_ms=onset_f / fs * 1e3,
+        end_ms=end_f / fs * 1e3,
         duration_unreliable=False,
     )
     return out

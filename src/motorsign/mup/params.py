@@ -354,6 +354,19 @@ class MupParams:
         Onset (end) is the last supra-level sample before (after) the main
         peak that is followed outward by at least ``quiet_ms`` of sub-level
         signal.
+    duration_level_span : float
+        Level-averaged onset/end: onset and end are the means of the onsets
+        and ends found at ``duration_level_steps`` levels spread
+        geometrically from λ / √span to λ · √span (levels whose scan reaches
+        the window edge are left out; the nominal λ must close). 1: the
+        single level λ. A slow tail lying near λ then moves the duration by
+        the fraction of the levels it crosses, not by its whole length (real
+        4-kHz templates, split-half: see ``docs/mup.md``).
+    duration_level_steps : int
+        Number of levels of ``duration_level_span``.
+    duration_smooth_ms : float
+        Onset/end are found on the template smoothed by a centred moving
+        average of this length (0: unsmoothed).
     phase_min_uv : float
         A phase counts when its peak deviation from baseline exceeds this (µV)
         and the level above; smaller excursions merge into their neighbours.
@@ -465,6 +478,9 @@ class MupParams:
     duration_level_uv: float = 10.0
     duration_noise_k: float = 3.0
     quiet_ms: float = 2.0
+    duration_level_span: float = 4.0
+    duration_level_steps: int = 9
+    duration_smooth_ms: float = 0.5
     phase_min_uv: float = 20.0
     turn_min_uv: float = 25.0
     max_rise_time_ms: float = 0.5

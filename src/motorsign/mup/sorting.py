@@ -99,6 +99,11 @@ class UnitTrain:
         Estimated noise SD of ``wide_template`` (µV).
     scores : ndarray
         Per discharge: energy removed / template energy.
+    wide_halves : ndarray | None
+        Two wide-band templates (2 × samples, µV): medians of the even- and
+        of the odd-numbered discharges averaged into ``wide_template`` (the
+        split-half check of the duration, :func:`motorsign.mup.features.quantify_mup`);
+        None with fewer than 2 discharges.
     """
 
     times_s: np.ndarray
@@ -107,6 +112,7 @@ class UnitTrain:
     n_averaged: int
     template_noise_uv: float
     scores: np.ndarray
+    wide_halves: np.ndarray | None = None
 
 
 @dataclass
@@ -1116,6 +1122,9 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                     n_averaged=int(items.shape[0]),
                     template_noise_uv=tnoise,
                     scores=np.asarray(score_all[u], dtype=np.float32)[order],
+                    wide_halves=(np.stack([np.median(items[0::2], axis=0),
+                                           np.median(items[1::2], axis=0)]).astype(np.float32)
+                                 if items.shape[0] >= 2 else None),
                 )
             )
     return res
