@@ -75,21 +75,24 @@ def test_simulate_infinite_duration(capsys, tmp_path, kind):
     assert "--duration-s must be a finite" in _err(capsys)
 
 
-def test_memory_error_is_one_line(capsys, monkeypatch):
+def _cmct_failing_with(monkeypatch, run) -> int:
+    """Exit code of ``motorsign cmct`` whose ``run`` is replaced by ``run``."""
     import motorsign.commands.cmct as cmct
 
+    monkeypatch.setattr(cmct, "run", run)
+    return main(["cmct", "--mep-latency", "20", "--f-latency", "27", "--m-latency", "3"])
+
+
+def test_memory_error_is_one_line(capsys, monkeypatch):
     def boom(args):
         raise MemoryError("Unable to allocate 146. TiB")
 
-    monkeypatch.setattr(cmct, "run", boom)
-    assert main(["cmct", "--mep-latency", "20", "--f-latency", "27", "--m-latency", "3"]) == 1
+    assert _cmct_failing_with(monkeypatch, boom) == 1
     assert "not enough memory" in _err(capsys)
 
 
 @pytest.mark.parametrize("wrapped", [True, False])
 def test_ctrl_c_inside_compiled_code_is_an_interrupt(capsys, monkeypatch, wrapped):
-    import motorsign.commands.cmct as cmct
-
     def interrupted(args):
         try:
             raise KeyboardInterrupt
@@ -99,20 +102,16 @@ def test_ctrl_c_inside_compiled_code_is_an_interrupt(capsys, monkeypatch, wrappe
             # what a C/numba call returning with the interrupt pending raises
             raise SystemError("<built-in function x> returned a result with an exception set") from ki
 
-    monkeypatch.setattr(cmct, "run", interrupted)
-    assert main(["cmct", "--mep-latency", "20", "--f-latency", "27", "--m-latency", "3"]) == 130
+    assert _cmct_failing_with(monkeypatch, interrupted) == 130
     err = _err(capsys)
     assert "interrupted" in err and "internal error" not in err
 
 
 def test_system_error_without_interrupt_stays_an_internal_error(capsys, monkeypatch):
-    import motorsign.commands.cmct as cmct
-
     def bug(args):
         raise SystemError("a real bug")
 
-    monkeypatch.setattr(cmct, "run", bug)
-    assert main(["cmct", "--mep-latency", "20", "--f-latency", "27", "--m-latency", "3"]) == 1
+    assert _cmct_failing_with(monkeypatch, bug) == 1
     assert "internal error SystemError" in _err(capsys)
 
 
