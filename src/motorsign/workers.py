@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
-__all__ = ["shared_executor", "submit_all", "run_all", "collect", "alongside"]
+__all__ = ["shared_executor", "submit_all", "run_all", "collect", "collect_quietly", "alongside"]
 
 _lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
@@ -114,7 +114,7 @@ def submit_all(calls: Iterable[Callable[[], object]], n_workers: int,
             stop.set()
         for fut in futures:
             fut.cancel()  # those not started; the others are awaited
-        _collect_quietly(futures)
+        collect_quietly(futures)
         raise
     return futures
 
@@ -140,7 +140,8 @@ def _stopping(call: Callable[[], object], stop: threading.Event) -> object:
         raise
 
 
-def _collect_quietly(futures: list[Future]) -> None:
+def collect_quietly(futures: list[Future]) -> None:
+    """Wait for every future and ignore their failures (the caller raises its own)."""
     try:
         collect(futures)
     except BaseException:
@@ -205,7 +206,7 @@ def alongside(work: Callable[[], object], n_others: int,
     except BaseException:
         if stop is not None:
             stop.set()
-        _collect_quietly(futures)  # the calling thread's failure is the one reported
+        collect_quietly(futures)  # the calling thread's failure is the one reported
         raise
     collect(futures)
 

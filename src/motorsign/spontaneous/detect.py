@@ -47,7 +47,7 @@ from motorsign.spontaneous.kernels import detect_excursions_nb
 from motorsign.spontaneous.params import DetectParams, make_params
 from motorsign.spontaneous.surface import SURFACE_DEFAULTS, classify_surface, grid_activity
 from motorsign.spontaneous.trains import cluster_channel, train_stats_by_source
-from motorsign.workers import alongside, collect, run_all, submit_all
+from motorsign.workers import alongside, collect, collect_quietly, run_all, submit_all
 
 __all__ = ["DetectionResult", "detect_spontaneous", "DISCHARGE_COLUMNS", "SPONTANEOUS_KINDS"]
 
@@ -630,10 +630,7 @@ def _run_chunks(ctx: _Context, n_jobs: int) -> tuple[list[_ChunkOut], _Pool]:
             run.work()
     except BaseException:
         run.stop.set()
-        try:
-            collect(futures)  # no thread still works on the chunks when this raises
-        except BaseException:
-            pass
+        collect_quietly(futures)  # no thread still works on the chunks when this raises
         raise
     collect(futures)
     if notch == assumed:
