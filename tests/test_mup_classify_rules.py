@@ -94,3 +94,31 @@ def test_reduced_recruitment_with_normal_mups_is_not_normal():
     big = _stats([10.0, 10.5, 9.5], [1600.0, 1500.0, 1700.0], [2000.0, 1900.0, 2100.0],
                  [False, False, False], rr=12.0)
     assert assess_muscle(big, REF, P)["classification"] == "neurogenic"
+
+
+def test_rules_overrides_are_checked_and_typed():
+    from motorsign.errors import ConfigError
+    from motorsign.mup.classify import resolve_rules
+
+    assert resolve_rules(None) == ClassifyRules()
+    r = resolve_rules({"z_crit": 3, "min_outliers": 4.0, "fallback_normal": True})
+    assert r.z_crit == 3.0 and isinstance(r.z_crit, float)
+    assert r.min_outliers == 4 and isinstance(r.min_outliers, int) and r.fallback_normal is True
+    for bad, word in (({"z_crt": 2.0}, "z_crt"), ({"alpha": 1.5}, "alpha"),
+                      ({"min_outliers": 2.5}, "min_outliers"), ({"fallback_normal": "yes"},
+                                                                "fallback_normal"),
+                      ({"band_limited_amplitude_loss": 1.0}, "band_limited_amplitude_loss"),
+                      ({"z_crit": float("nan")}, "z_crit")):
+        with pytest.raises(ConfigError, match=word):
+            resolve_rules(bad)
+
+
+def test_rules_change_the_verdict_they_govern():
+    # a stricter z_crit turns the long-and-large muscle normal; the default calls it neurogenic
+    st = _stats(durations=[16.0, 15.0, 14.5, 15.5], amplitudes=[1900.0, 1700.0, 2100.0, 1800.0],
+                areas=[3000.0, 2800.0, 3300.0, 2900.0], polyphasic=[True, False, True, False])
+    assert assess_muscle(st, REF, P)["classification"] == "neurogenic"
+    from motorsign.mup.classify import resolve_rules
+
+    lax = resolve_rules({"z_crit": 40.0, "min_outliers": 100, "alpha": 1e-9})
+    assert assess_muscle(st, REF, P, lax)["classification"] != "neurogenic"

@@ -117,3 +117,26 @@ def test_param_types_parse():
         _parse_params(["refit_all_rounds=maybe"])
     with pytest.raises(ConfigError, match="did you mean 'pair_gain'"):
         _parse_params(["pair_gian=0.5"])
+
+
+def test_rule_options_reach_the_classification_and_the_summary(sim_dir, tmp_path, capsys):
+    from dataclasses import asdict
+
+    from motorsign.mup.classify import ClassifyRules
+
+    out = tmp_path / "strict"
+    assert main(["mup", str(sim_dir / "voluntary_emg.vhdr"), "--out", str(out), "--muscle", "TA",
+                 "--rule", "z_crit=40", "--rule", "min_outliers=1000", "--rule", "alpha=1e-9"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["classify_rules"]["z_crit"] == 40.0
+    assert summary["classify_rules"]["min_outliers"] == 1000
+    # the same recording reads neurogenic with the default rules (test above)
+    assert summary["channels"]["EMG"]["classification"] != "neurogenic"
+    from motorsign.commands.mup import execute
+
+    s = execute(sim_dir / "voluntary_emg.vhdr", tmp_path / "default", muscle="TA")
+    assert s["classify_rules"] == asdict(ClassifyRules())
+    assert main(["mup", str(sim_dir / "voluntary_emg.vhdr"), "--out", str(tmp_path / "bad"),
+                 "--rule", "alpha=2"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "alpha" in err[-1]

@@ -145,6 +145,27 @@ def test_chunk_batches_change_no_number(monkeypatch, n_jobs):
         one.summary, sort_keys=True, default=str)
 
 
+@pytest.mark.parametrize("n_jobs", [1, 2, 3])
+def test_chunk_batches_shrink_towards_the_end_with_threads(n_jobs):
+    # every chunk once, in order; with threads the last batches are single chunks
+    # (the threads finish within about one chunk of each other), serially not
+    import motorsign.spontaneous.detect as det
+
+    rec = Recording.from_array(np.zeros((20000 * 120, 4), np.float32), 20000.0,
+                               ["a", "b", "c", "d"])
+    ctx = det._Context(rec, np.arange(4), det.make_params({"chunk_s": 0.5}), measure_mains=False)
+    ctx.mains = {}
+    run = det._ChunkRun(ctx, n_jobs)
+    sizes = [len(b) for b in run.batches]
+    assert [k for b in run.batches for k in b] == list(range(len(run.tasks)))
+    assert max(sizes) >= 4
+    if n_jobs == 1:
+        assert len(set(sizes[:-1])) == 1
+    else:
+        assert sizes[-2 * n_jobs:] == [1] * (2 * n_jobs)
+        assert all(a >= b for a, b in zip(sizes[-12:], sizes[-11:]))
+
+
 def test_noise_only_gives_no_fibrillations():
     sim = needle_emg.generate(seed=5, duration_s=20.0, n_channels=2, fib_trains=0,
                               psw_trains=0, fasc_units=0)

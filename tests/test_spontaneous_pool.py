@@ -53,3 +53,57 @@ def test_pool_refuses_candidates_of_another_width():
                      np.zeros((2, 9), np.float32), np.zeros((1, 2, 5)), np.ones(2))
     with pytest.raises(RuntimeError, match="width"):
         pool.add(1, wide)
+
+
+def test_pool_copies_outside_its_lock_and_grows_only_between_copies(monkeypatch):
+    # threads copy their rows at once (outside the lock); a growth that moved the
+    # arrays under a copy still in progress would lose that copy's rows
+    import threading
+    import time
+
+    import motorsign.spontaneous.detect as detect_mod
+
+    real_copy = detect_mod._copy_rows_nb
+    inside = []
+    overlapped = threading.Event()
+
+    def slow_copy(*args):
+        if args[3] == 0:  # the growth's own copy (and the first chunk): at once
+            real_copy(*args)
+            return
+        inside.append(1)
+        if len(inside) > 1:
+            overlapped.set()
+        time.sleep(0.01)  # a copy that faults in fresh pages
+        real_copy(*args)
+        inside.pop()
+
+    monkeypatch.setattr(detect_mod, "_copy_rows_nb", slow_copy)
+    rng = np.random.default_rng(7)
+    n_chunks, nch, nf, w = 48, 2, 4, 5
+    chunks = [_chunk(rng, 0, nch, nf, w) for _ in range(n_chunks)]
+    want = {(k, ch): (c.peaks[c.chans == ch].copy(), c.snips[c.chans == ch].copy())
+            for k, c in enumerate(chunks) for ch in range(nch)}
+    pool = _Pool(np.zeros(n_chunks, np.int64), nch, nf)
+    pool.add(0, _ChunkOut(0, 0, np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros((1, nf)),
+                          np.zeros((1, w), np.float32), np.zeros((1, nch, 5)), np.ones(nch)))
+    sizes = set()
+
+    def worker(ks):
+        for k in ks:
+            pool.add(int(k), chunks[k])
+            sizes.add(pool.peaks.size)
+
+    threads = [threading.Thread(target=worker, args=(range(1 + i, n_chunks, 4),)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert overlapped.is_set()  # copies did run at the same time
+    assert len(sizes) >= 2  # and the pool grew meanwhile
+    assert not pool._copying
+    for k in range(1, n_chunks):
+        for ch in range(nch):
+            a, b = pool.cuts[k, ch], pool.cuts[k, ch + 1]
+            np.testing.assert_array_equal(pool.peaks[a:b], want[k, ch][0])
+            np.testing.assert_array_equal(pool.snips[a:b], want[k, ch][1])

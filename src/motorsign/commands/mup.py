@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="kernels: compiled (default) or plain numpy/scipy")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="override an analysis parameter (repeatable; see MupParams)")
+    parser.add_argument("--rule", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a classification setting (repeatable; see "
+                             "motorsign.mup.classify.ClassifyRules, e.g. z_crit=2.5)")
     add_reader_arguments(parser)
 
 
@@ -95,6 +98,7 @@ def execute(
     age_years: float | None = None,
     params: dict | None = None,
     engine: str = "numba",
+    rules: dict | None = None,
     **options,
 ) -> dict:
     """Read ``path``, analyse voluntary MUPs, write the result files.
@@ -118,6 +122,10 @@ def execute(
         :class:`~motorsign.mup.params.MupParams` overrides.
     engine : {"numba", "numpy"}
         Kernels.
+    rules : dict | None
+        :class:`~motorsign.mup.classify.ClassifyRules` overrides (the
+        classification's statistical settings); the settings used are written
+        to the summary (``classify_rules``).
     **options
         Further parameters by name (merged into ``params``).
 
@@ -126,6 +134,8 @@ def execute(
     dict
         The summary (as written to ``summary.json``).
     """
+    from dataclasses import asdict
+
     from motorsign.io import read
     from motorsign.mup import DISCHARGE_COLUMNS, UNIT_COLUMNS, analyze_mups
     from motorsign.outputs import write_csv, write_json
@@ -140,7 +150,7 @@ def execute(
     allp = dict(params or {})
     allp.update(options)
     res = analyze_mups(rec, channels=channels, muscle=muscle, age_years=age_years,
-                       params=allp or None, engine=engine)
+                       params=allp or None, engine=engine, rules=rules)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_csv(out / "mups.csv", res.units, columns=list(UNIT_COLUMNS))
@@ -150,6 +160,7 @@ def execute(
         "recording": str(path),
         "channels": res.summary,
         "params": res.params.to_dict(),
+        "classify_rules": asdict(res.rules),
     }
     write_json(out / "summary.json", summary)
     return summary
@@ -160,12 +171,14 @@ def run(args: argparse.Namespace) -> int:
     import logging
 
     from motorsign.commands._common import parse_params, read_options_from
+    from motorsign.mup.classify import ClassifyRules
     from motorsign.mup.params import MupParams
 
     read_options = read_options_from(args)
     summary = execute(args.file, args.out, muscle=args.muscle, side=args.side,
                       channels=args.channels, read_options=read_options, age_years=args.age,
-                      params=parse_params(args.param, MupParams, "MUP"), engine=args.engine)
+                      params=parse_params(args.param, MupParams, "MUP"), engine=args.engine,
+                      rules=parse_params(args.rule, ClassifyRules, "MUP classification") or None)
     log = logging.getLogger("motorsign.mup")
     for name, ch in summary["channels"].items():
         log.info("%s: %d units, %s (%s)", name, ch["n_units_used"], ch["classification"],

@@ -63,6 +63,8 @@ class MupResult:
         samples, wide band), ``fs``, ``pre_samples`` (index of the discharge
         alignment point in each template).
     params : MupParams
+    rules : ClassifyRules
+        The classification's statistical settings.
     """
 
     units: Any
@@ -70,6 +72,7 @@ class MupResult:
     summary: dict = field(default_factory=dict)
     templates: dict = field(default_factory=dict)
     params: MupParams = field(default_factory=MupParams)
+    rules: Any = None  # the ClassifyRules used
 
 
 def _firing(times: np.ndarray, p: MupParams) -> tuple[float, float, float]:
@@ -88,7 +91,7 @@ def _firing(times: np.ndarray, p: MupParams) -> tuple[float, float, float]:
 
 
 def _channel(recording, idx: int, name: str, muscle, side, age, p: MupParams, engine: str,
-             segment: int):
+             segment: int, rules=None):
     from motorsign.mup.classify import assess_muscle
     from motorsign.mup.features import quantify_mup
     from motorsign.mup.interference import interference_summary
@@ -183,7 +186,7 @@ def _channel(recording, idx: int, name: str, muscle, side, age, p: MupParams, en
     stats["amplitude_near_uv"] = near_amps
     stats["sampling_rate_hz"] = src.fs_in  # the recording's band (classification's band-limit check)
     ref = lookup_reference(muscle, age)
-    verdict = assess_muscle(stats, ref, p)
+    verdict = assess_muscle(stats, ref, p, rules)
     cls, reasons = verdict["classification"], verdict["reasons"]
     summary = {
         "muscle": muscle, "side": side, "age_years": age,
@@ -232,6 +235,7 @@ def analyze_mups(
     params: MupParams | dict | None = None,
     engine: str = "numba",
     segment: int = 0,
+    rules=None,
 ) -> MupResult:
     """Voluntary motor unit potential analysis.
 
@@ -258,6 +262,9 @@ def analyze_mups(
         Compiled kernels (default) or the plain numpy/scipy versions.
     segment : int
         Segment of the recording.
+    rules : ClassifyRules | dict | None
+        Classification settings or overrides
+        (:class:`~motorsign.mup.classify.ClassifyRules`).
 
     Returns
     -------
@@ -266,8 +273,10 @@ def analyze_mups(
     import pandas as pd
 
     from motorsign.errors import InputError
+    from motorsign.mup.classify import resolve_rules
 
     p = resolve_params(params)
+    r = resolve_rules(rules)
     if isinstance(channels, str):
         channels = [c.strip() for c in channels.split(",") if c.strip()]
     if channels is None:
@@ -281,7 +290,8 @@ def analyze_mups(
         ch = recording.channels[i]
         m = muscle if muscle is not None else ch.muscle
         log.info("mup: channel %s (muscle %s)", ch.name, m)
-        u, d, s, t = _channel(recording, i, ch.name, m, ch.side, age_years, p, engine, segment)
+        u, d, s, t = _channel(recording, i, ch.name, m, ch.side, age_years, p, engine, segment,
+                              r)
         all_units += u
         all_dis += d
         summary[ch.name] = s
@@ -290,4 +300,5 @@ def analyze_mups(
     dis = pd.DataFrame(all_dis, columns=list(DISCHARGE_COLUMNS))
     if len(dis):
         dis = dis.sort_values(["channel", "time_s"], kind="stable").reset_index(drop=True)
-    return MupResult(units=units, discharges=dis, summary=summary, templates=templates, params=p)
+    return MupResult(units=units, discharges=dis, summary=summary, templates=templates, params=p,
+                     rules=r)

@@ -144,6 +144,80 @@ class ClassifyRules:
     band_limited_amplitude_loss: float = 0.15
 
 
+def _coerce_rule(name: str, value):
+    """``value`` as the type of rule ``name``'s default (no silent truncation)."""
+    from motorsign.errors import ConfigError
+
+    default = getattr(ClassifyRules, name)
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, bool):
+                return value
+        elif isinstance(default, int):
+            if not isinstance(value, bool) and float(value) == int(float(value)):
+                return int(float(value))
+        elif not isinstance(value, bool):
+            return float(value)
+    except (TypeError, ValueError):
+        pass
+    kind = type(default).__name__.replace("bool", "true or false")
+    raise ConfigError(f"MUP classification rule {name} must be {kind}, got {value!r}")
+
+
+def resolve_rules(rules: ClassifyRules | dict | None) -> ClassifyRules:
+    """Return :class:`ClassifyRules` from ``None``, an instance or a dict of overrides.
+
+    Parameters
+    ----------
+    rules : ClassifyRules | dict | None
+        Overrides by field name (``motorsign mup --rule NAME=VALUE``, or a
+        pipeline's ``options.mup.rules`` table).
+
+    Returns
+    -------
+    ClassifyRules
+
+    Raises
+    ------
+    ConfigError
+        On an unknown name or a value outside its range.
+    """
+    from dataclasses import fields, replace
+
+    from motorsign.errors import ConfigError
+
+    if rules is None:
+        return ClassifyRules()
+    if isinstance(rules, ClassifyRules):
+        r = rules
+    else:
+        if not isinstance(rules, dict):
+            raise ConfigError(f"classification rules must be a table of NAME = VALUE, got {rules!r}")
+        names = {f.name for f in fields(ClassifyRules)}
+        bad = sorted(set(rules) - names)
+        if bad:
+            raise ConfigError(f"unknown MUP classification rule(s): {', '.join(bad)} "
+                              f"(known: {', '.join(sorted(names))})")
+        r = replace(ClassifyRules(), **{k: _coerce_rule(k, v) for k, v in rules.items()})
+    checks = [
+        ("z_crit", r.z_crit > 0),
+        ("alpha", 0 < r.alpha < 1),
+        ("outlier_rate", 0 < r.outlier_rate < 1),
+        ("min_outliers", r.min_outliers >= 1),
+        ("band_limited_below_hz", r.band_limited_below_hz >= 0),
+        ("band_limited_amplitude_loss", 0 <= r.band_limited_amplitude_loss < 1),
+    ]
+    for name, ok in checks:
+        value = getattr(r, name)
+        if not (ok and math.isfinite(float(value))):
+            raise ConfigError(f"MUP classification rule {name} = {value!r} is out of range")
+    for name in ("fallback_normal", "recruitment_alone_normal"):
+        if not isinstance(getattr(r, name), bool):
+            raise ConfigError(f"MUP classification rule {name} must be true or false, "
+                              f"got {getattr(r, name)!r}")
+    return r
+
+
 def _fmt(v: float, unit: str) -> str:
     return f"{v:.3g} {unit}" if math.isfinite(v) else "NaN"
 

@@ -143,7 +143,8 @@ class _Pool:
         self.n = 0
         self._added = 0
         self._grid = np.arange(n_channels + 1)
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._copying = 0  # copies into the arrays under way
 
     def add(self, k: int, out: _ChunkOut) -> None:
         """Copy chunk ``k``'s candidates in, then drop them from ``out``."""
@@ -157,15 +158,28 @@ class _Pool:
         other (``outs[j].peaks`` are views of them, dropped here).
         """
         m = peaks.size
-        with self._lock:
+        with self._cond:
+            # room is made only while no copy is under way (a growth moves the arrays)
+            while self.n + m > self.peaks.size and self._copying:
+                self._cond.wait()
             if self.n + m > self.peaks.size:
                 self._grow(m, len(ks), snips.shape[1])
             if m and (feat.shape[1] != self.feat.shape[1] or snips.shape[1] != self.snips.shape[1]):
                 raise RuntimeError("chunk candidates of another width than the pool's")
             at = self.n
-            _copy_rows_nb(self.peaks, self.feat, self.snips, at, peaks, feat, snips)
             self.n += m
             self._added += len(ks)
+            self._copying += 1
+            dst = self.peaks, self.feat, self.snips
+        # the rows are copied outside the lock: a copy that faults in fresh pages
+        # (milliseconds on some machines) does not hold up the other threads
+        try:
+            _copy_rows_nb(*dst, at, peaks, feat, snips)
+        finally:
+            with self._cond:
+                self._copying -= 1
+                if not self._copying:
+                    self._cond.notify_all()
         for k, out in zip(ks, outs):
             self.cuts[k] = at + np.searchsorted(out.chans, self._grid)
             at += out.peaks.size
@@ -559,12 +573,17 @@ class _ChunkRun:
                           len(FEATURE_NAMES))
         self.out: list[_ChunkOut | None] = [None] * len(self.tasks)
         # consecutive chunks of a segment in batches; those continued past a
-        # segment end (notches) alone
+        # segment end (notches) alone. With threads the batches shrink towards
+        # the end (at most a 2 * n_jobs-th of the chunks left), so that the
+        # threads finish within about one chunk of each other.
         size = ctx.batch_size(len(self.tasks), n_jobs)
         self.batches: list[list[int]] = []
+        n_tasks = len(self.tasks)
         for k, (s, st) in enumerate(self.tasks):
             last = self.batches[-1] if self.batches else None
-            if (last is None or len(last) >= size or self.tasks[last[0]][0] != s
+            cap = size if n_jobs <= 1 else max(1, min(size, (n_tasks - k + len(last or ()))
+                                                      // (2 * n_jobs)))
+            if (last is None or len(last) >= cap or self.tasks[last[0]][0] != s
                     or ctx.alone(s, st) or ctx.alone(*self.tasks[last[-1]])):
                 self.batches.append([k])
             else:
@@ -1095,13 +1114,20 @@ def _assemble(rows: list[dict], names: list[str]):
     name_rank = np.argsort(np.argsort(np.asarray(names, dtype=str), kind="stable"), kind="stable")
     order = np.lexsort((name_rank[np.concatenate([r["channel"] for r in rows])],
                         np.concatenate([r["time_s"] for r in rows])))  # time, then channel name
+    # each row's place in the output: every column is written there straight
+    # from the channels' arrays (no concatenated copy to reorder: fewer fresh pages)
+    pos = np.empty_like(order)
+    pos[order] = np.arange(order.size)
+    bounds = np.cumsum([0] + [r["time_s"].size for r in rows])
 
-    def col(key):  # one column at a time, in output order (bounded extra memory)
-        return np.concatenate([r[key] for r in rows])[order]
+    def col(key, j=None):  # one column at a time, in output order (bounded extra memory)
+        out = np.empty(order.size, np.result_type(*[r[key].dtype for r in rows]))
+        for r, a, b in zip(rows, bounds[:-1], bounds[1:]):
+            out[pos[a:b]] = r[key] if j is None else r[key][:, j]
+        return out
 
-    feat = col("feat")
     o = {name: i for i, name in enumerate(_OUT_FEATURE_NAMES)}
-    amp = feat[:, o["amplitude_uv"]]
+    amp = col("feat", o["amplitude_uv"])
     # the text columns as pandas would type them (str from pandas 3, object
     # before), given that type directly: pandas' own inference scans them again
     text_dtype = pd.Series(np.asarray(["x"], dtype=object)).dtype
@@ -1114,15 +1140,15 @@ def _assemble(rows: list[dict], names: list[str]):
         "time_s": col("time_s"),
         "kind": text(col("kind").astype(object)),
         "amplitude_uv": amp,
-        "duration_ms": feat[:, o["duration_ms"]],
-        "phases": feat[:, o["phases"]].astype(np.int64),
-        "initial_polarity": text(_POLARITIES[(feat[:, o["initial_sign"]] > 0).view(np.int8)]),
+        "duration_ms": col("feat", o["duration_ms"]),
+        "phases": col("feat", o["phases"]).astype(np.int64),
+        "initial_polarity": text(_POLARITIES[(col("feat", o["initial_sign"]) > 0).view(np.int8)]),
         "train_id": col("train_id"),
         "confidence": col("confidence"),
-        "turns": feat[:, o["turns"]].astype(np.int64),
-        "rise_time_ms": feat[:, o["rise_time_ms"]],
-        "area_uvms": feat[:, o["area_uvms"]],
-        "snr": amp / np.maximum(feat[:, o["noise_uv"]], 1e-9),
+        "turns": col("feat", o["turns"]).astype(np.int64),
+        "rise_time_ms": col("feat", o["rise_time_ms"]),
+        "area_uvms": col("feat", o["area_uvms"]),
+        "snr": amp / np.maximum(col("feat", o["noise_uv"]), 1e-9),
         "source_id": col("source_id"),
         "segment": col("segment"),
         "state": text(_STATES[col("state")]),
