@@ -37,6 +37,8 @@ def test_speed_benchmark_quick(tmp_path):
     assert r["timings_s"]["motorsign"] > 0 and r["timings_s"]["scipy"] > 0
     assert r["events"]["motorsign"] > 100
     assert r["speedup_vs_cpu"]["scipy"] > 0 and len(r["threads_2_vs_1_rounds"]) == r["repeats"]
+    assert r["threads_2_vs_1_best"] == pytest.approx(
+        min(r["wall_rounds_s"]["motorsign"]) / min(r["wall_rounds_s"]["motorsign_2_threads"]))
     assert all(len(v) == r["repeats"] and all(x > 0 for x in v)
                for v in r["machine_2_vs_1_rounds"].values())
     assert set(r["machine_2_vs_1"]) == {"compute", "memory_read", "band_filter"}

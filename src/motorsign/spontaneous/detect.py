@@ -17,7 +17,6 @@ grading and the summary.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import logging
 import math
@@ -47,7 +46,7 @@ from motorsign.spontaneous.kernels import detect_excursions_nb
 from motorsign.spontaneous.params import DetectParams, make_params
 from motorsign.spontaneous.surface import SURFACE_DEFAULTS, classify_surface, grid_activity
 from motorsign.spontaneous.trains import cluster_channel, train_stats_by_source
-from motorsign.workers import alongside, collect, collect_quietly, run_all, submit_all
+from motorsign.workers import alongside, collect, collect_quietly, submit_all
 
 __all__ = ["DetectionResult", "detect_spontaneous", "DISCHARGE_COLUMNS", "SPONTANEOUS_KINDS"]
 
@@ -993,11 +992,22 @@ def detect_spontaneous(
         return rows, iv_rows, chan_summary
 
     if n_jobs > 1 and len(names) > 1:
-        # the busiest channels first, so that the threads finish together
+        # this thread and n_jobs - 1 workers (as for the chunks: the same worker
+        # threads from call to call, whose memory is already mapped) take the
+        # channels from one queue, the busiest first, so that they finish together
         sizes = (pool.cuts[:, 1:] - pool.cuts[:, :-1]).sum(axis=0)
-        order = np.argsort(-sizes, kind="stable")
-        done = run_all([functools.partial(_post, int(ci), names[ci]) for ci in order], n_jobs)
-        by_channel = dict(zip(order.tolist(), done))
+        order = np.argsort(-sizes, kind="stable").tolist()
+        by_channel: dict[int, tuple] = {}
+        next_channel = itertools.count()
+        stop = threading.Event()
+
+        def _post_queue() -> None:
+            for k in next_channel:
+                if k >= len(order) or stop.is_set():
+                    return
+                by_channel[order[k]] = _post(order[k], names[order[k]])
+
+        alongside(_post_queue, min(n_jobs, len(names)) - 1, stop)
         per_channel = [by_channel[ci] for ci in range(len(names))]
     else:
         per_channel = [_post(ci, name) for ci, name in enumerate(names)]
