@@ -4,8 +4,9 @@ All kernels are ``@numba.njit(nogil=True, cache=True)``, take contiguous
 float32 arrays and work on one chunk (with margins) at a time. The plain
 numpy/scipy versions of the same steps live in :mod:`motorsign.mup.numpy_impl`
 (used by the speed benchmark and selectable with ``engine="numpy"``); the
-firing-train steps (:func:`train_reassign`, :func:`train_gaps`) and
-:func:`split_close` have none yet and run compiled under either engine.
+firing-train steps (:func:`train_reassign`, :func:`train_gaps`),
+:func:`split_close` and the re-labelling steps (:func:`relabel_wide`,
+:func:`relabel_var`) have none yet and run compiled under either engine.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numba
 import numpy as np
 
 __all__ = ["detect_peaks", "peel", "refit", "resolve_pairs", "template_xcorr", "clip_mask", "turn_points",
-           "train_reassign", "train_gaps", "split_close", "relabel_wide"]
+           "train_reassign", "train_gaps", "split_close", "relabel_wide", "relabel_var"]
 
 
 @numba.njit(nogil=True, cache=True)
@@ -1248,4 +1249,117 @@ def relabel_wide(resid, templates, mres, mtemplates, n_sub, anchors, dead, shift
         else:
             _add(resid, templates, m0, s0, -1.0)
             _add(mres, mtemplates, m0, s0, -1.0)
+    return n_moved
+
+
+@numba.njit(nogil=True, cache=True)
+def _var_score(resid, templates, var, lo, hi, m, u, st, s2):  # pragma: no cover - compiled
+    """Log-likelihood ratio of unit ``u``'s row ``m`` at ``st`` against noise alone (×2).
+
+    Gaussian per sample: the noise variance ``s2`` alone, or the template
+    plus ``s2 + var[u, i]`` (the unit's discharge-to-discharge variance):
+    ``sum r²/s2 - (r - t)²/(s2 + v) - log(1 + v/s2)`` over the row's span.
+    """
+    acc = 0.0
+    for i in range(lo[m], hi[m]):
+        r = resid[st + i]
+        d = r - templates[m, i]
+        v = var[u, i]
+        acc += r * r / s2 - d * d / (s2 + v) - np.log1p(v / s2)
+    return acc
+
+
+@numba.njit(nogil=True, cache=True)
+def relabel_var(resid, templates, var, s2, n_sub, anchors, dead, shift, accept, margin, tie,
+                starts, units, subs, scores):  # pragma: no cover - compiled
+    """Re-decide each discharge's unit by its likelihood with each unit's own variability (in place).
+
+    The blind fits choose the unit whose template removes the most energy,
+    which treats every unit as an exact waveform in white noise. A unit
+    whose discharges vary (jitter of its spikes, amplitude) leaves a larger
+    residual than a steady one, so a similar steady unit's template often
+    removes more of its discharges' energy. Here each discharge in turn is
+    added back to the residual, every unit is aligned on it as in
+    :func:`refit` (:func:`_unit_fit`, the largest residual peak within
+    ±``dead`` of its old main peak), and the units whose fit removes more
+    than ``accept`` × their energy and at least (1 − ``tie``) × the energy
+    its current unit removes at its current alignment are compared by the
+    Gaussian log-likelihood ratio of :func:`_var_score` (per-sample variance
+    = noise + the unit's own variability). The discharge moves to the best
+    other unit when that exceeds its current unit's by more than
+    ``margin``; otherwise it is put back unchanged. The energy test keeps
+    the likelihood to near-ties of the blind fit: a unit with a large
+    variability (two units sorted as one, a jittery reinnervated unit) would
+    otherwise draw discharges of clearly different shape.
+
+    Parameters
+    ----------
+    resid : float32 array
+        Detection-band residual with every discharge subtracted; modified in place.
+    templates : float32 array (n_units * n_sub, L)
+        Template rows (as :func:`peel`).
+    var : float32 array (n_units, L)
+        Each unit's discharge-to-discharge variance per template sample (µV²).
+    s2 : float
+        Noise variance of the detection signal (µV²).
+    n_sub, anchors, dead, shift, accept
+        As :func:`peel`.
+    margin : float
+        Required log-likelihood advantage (×2) of the new unit.
+    tie : float
+        A candidate unit must remove at least (1 − ``tie``) × the energy
+        the current unit removes.
+    starts, units, subs : int64 arrays
+        The discharges; modified in place.
+    scores : float32 array
+        Energy removed / template energy; updated for moved discharges.
+
+    Returns
+    -------
+    int
+        Discharges moved to another unit.
+    """
+    n = resid.shape[0]
+    norms, pk = _energy_peak(templates)
+    lo, hi = _support(templates)
+    n_units = templates.shape[0] // n_sub
+    n_moved = 0
+    for e in range(starts.shape[0]):
+        u = units[e]
+        if u < 0:
+            continue
+        m0 = u * n_sub + subs[e]
+        s0 = starts[e]
+        _add(resid, templates, m0, s0, 1.0)
+        c = s0 + pk[m0]
+        q = _largest_in(resid, max(0, c - dead), min(n, c + dead + 1), c)
+        cur = _var_score(resid, templates, var, lo, hi, m0, u, s0, s2)
+        cur_red = _reduction(resid, templates, norms, lo, hi, m0, s0)
+        b_v = -1
+        b_ll = -1e30
+        b_st = -1
+        b_m = -1
+        b_det = 0.0
+        for v in range(n_units):
+            if v == u:
+                continue
+            red, st, m = _unit_fit(resid, templates, norms, lo, hi, n_sub, anchors, v, q, shift)
+            if m < 0 or not red > accept * norms[m] or red < (1.0 - tie) * cur_red:
+                continue
+            ll = _var_score(resid, templates, var, lo, hi, m, v, st, s2)
+            if ll > b_ll:
+                b_ll = ll
+                b_v = v
+                b_st = st
+                b_m = m
+                b_det = red
+        if b_v >= 0 and b_ll - cur > margin:
+            starts[e] = b_st
+            units[e] = b_v
+            subs[e] = b_m - b_v * n_sub
+            scores[e] = b_det / norms[b_m]
+            _add(resid, templates, b_m, b_st, -1.0)
+            n_moved += 1
+        else:
+            _add(resid, templates, m0, s0, -1.0)
     return n_moved

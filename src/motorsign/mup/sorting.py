@@ -734,6 +734,31 @@ def _relabel_match(match, resid, T, long_m, half, n_sub, anchors, dead, shift, p
     return starts, units, subs, scores
 
 
+def _relabel_var(resid, T, long_sd, half, n_sub, anchors, dead, shift, params, sigma,
+                 starts, units, subs, scores, late, kernel):
+    """Re-decide each discharge's unit by likelihood with each unit's variability (``relabel_var``).
+
+    Builds the per-unit variance rows (noise-free discharge-to-discharge SD
+    squared over the template window) and runs
+    :func:`~motorsign.mup.kernels.relabel_var` (``kernel``), one sweep.
+    ``resid`` is updated in place; returns new ``starts, units, subs, scores,
+    late`` arrays (with ``relabel_var_skip_moved``, a moved discharge is
+    marked ``late``: its window stays out of the MUP templates).
+    """
+    before = units
+    starts, units, subs = starts.copy(), units.copy(), subs.copy()
+    scores = np.asarray(scores).astype(np.float32, copy=True)
+    L = T.shape[1]
+    var = np.ascontiguousarray(np.array([np.square(sd[half : half + L], dtype=np.float64)
+                                         for sd in long_sd], dtype=np.float32))
+    n_mv = kernel(resid, T, var, float(sigma) ** 2, n_sub, anchors, dead, shift, params.accept_frac,
+                  params.relabel_var_margin, params.relabel_var_tie, starts, units, subs, scores)
+    log.debug("relabel_var: %d of %d discharges moved to another unit", n_mv, starts.size)
+    if params.relabel_var_skip_moved:
+        late = late | (units != before)
+    return starts, units, subs, scores, late
+
+
 def _match_residual(match: np.ndarray, TM: np.ndarray, n_sub: int, starts: np.ndarray,
                     units: np.ndarray, subs: np.ndarray) -> np.ndarray:
     """Match-band signal minus every discharge's match-band template at its alignment.
@@ -781,6 +806,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
             detect_peaks,
             peel,
             refit,
+            relabel_var,
             relabel_wide,
             resolve_pairs,
             split_close,
@@ -789,8 +815,15 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
             train_reassign,
         )
     elif engine == "numpy":
-        # the firing-train steps and split_close have no numpy version yet: the compiled ones are used
-        from motorsign.mup.kernels import relabel_wide, split_close, train_gaps, train_reassign
+        # the firing-train steps, split_close and the re-labelling steps have no numpy version yet:
+        # the compiled ones are used
+        from motorsign.mup.kernels import (
+            relabel_var,
+            relabel_wide,
+            split_close,
+            train_gaps,
+            train_reassign,
+        )
         from motorsign.mup.numpy_impl import clip_mask_np as clip_mask
         from motorsign.mup.numpy_impl import detect_peaks_np as detect_peaks
         from motorsign.mup.numpy_impl import peel_np as peel
@@ -885,6 +918,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
     min_isi = np.zeros(len(long_t))  # plausible shortest ISI per unit (samples), 0: unknown
     train_isi = np.zeros(len(long_t))  # median ISI of each regular unit (samples), 0: not regular
     long_m = None  # match-band templates (match_highpass_hz), from the first sorted discharges on
+    long_sd = None  # each unit's discharge-to-discharge SD (relabel_var), from the first sort on
     gap = params.duplicate_ms * 1e-3 * fs
     for r in range(rounds):
         final = r == rounds - 1
@@ -935,6 +969,15 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                             late = np.concatenate([late, np.ones(s2.size, dtype=bool)])
                             scores, _ = refit(resid, T, n_sub, anchors, dead, shift,
                                               params.accept_frac, 1, starts, units, subs)
+                        if params.relabel_var and long_sd is not None and K > 1:
+                            # unit choice by likelihood with each unit's variability, before
+                            # the pairs are looked for (relabel_var)
+                            kept = units >= 0
+                            starts, units, subs, scores = starts[kept], units[kept], subs[kept], scores[kept]
+                            late = late[kept]
+                            starts, units, subs, scores, late = _relabel_var(
+                                resid, T, long_sd, half, n_sub, anchors, dead, shift, params, sigma,
+                                starts, units, subs, scores, late, relabel_var)
                         tpos, tofs = _trains_csr(starts, units, subs, T, n_sub, K)
                         ps, pu, pb, psc, _ = resolve_pairs(
                             resid, T, n_sub, xc, reach, params.accept_frac, params.pair_gain,
@@ -963,6 +1006,11 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
                 if params.template_skip_moved:
                     # a moved discharge's window stays out of the MUP templates, as a re-peeled one
                     late = late | (units != before)
+            if final and params.relabel_var and long_sd is not None and starts.size and K > 1:
+                # unit choice by likelihood with each unit's own variability (relabel_var)
+                starts, units, subs, scores, late = _relabel_var(
+                    resid, T, long_sd, half, n_sub, anchors, dead, shift, params, sigma,
+                    starts, units, subs, scores, late, relabel_var)
             if final and (params.train_reassign or params.train_gap_fill) and starts.size \
                     and np.any(train_isi > 0):
                 starts, units, subs, scores, late = _train_steps(
@@ -1089,6 +1137,7 @@ def sort_channel(source: ChannelSource, params: MupParams, engine: str = "numba"
             long_m = [new_match[i] for i in ids] if use_match else None
             new_off = [new_off[i] for i in ids]
             long_var = [new_var[i] for i in ids] if params.residual_var_k > 0 else None
+            long_sd = [new_var[i] for i in ids]
             min_isi = np.array([params.pair_isi_frac * _median_isi(new_pos[i], fs, params)
                                 for i in ids])
             train_isi = np.array([_regular_isi(new_pos[i], fs, params) for i in ids])
