@@ -42,6 +42,9 @@ def test_speed_benchmark_quick(tmp_path):
     assert all(len(v) == r["repeats"] and all(x > 0 for x in v)
                for v in r["machine_2_vs_1_rounds"].values())
     assert set(r["machine_2_vs_1"]) == {"compute", "memory_read", "band_filter"}
+    assert r["threads_2_vs_1_share_of_machine"] == pytest.approx(
+        r["threads_2_vs_1"] / r["machine_2_vs_1"]["compute"])
+    assert r["gc_collect_before_each_run"] is True
     # one untimed settle run per round before the timed motorsign runs
     assert len(r["settle_rounds_s"]) == r["repeats"] and all(x > 0 for x in r["settle_rounds_s"])
     assert r["speedup_vs_first_run"]["scipy"] > 0

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import motorsign.spontaneous.detect as D
 from motorsign.spontaneous.detect import _ChunkOut, _Pool
 
 
@@ -16,7 +17,7 @@ def _chunk(rng, segment, n_channels, n_features, snip_w):
                      np.zeros((1, n_channels, 5)), np.ones(n_channels))
 
 
-def test_pool_holds_every_chunk_in_any_order_across_growth():
+def test_pool_holds_every_chunk_in_any_order_across_growth(no_spare):
     rng = np.random.default_rng(4)
     n_chunks, nch, nf, w = 60, 3, 5, 7
     chunks = [_chunk(rng, k // 20, nch, nf, w) for k in range(n_chunks)]
@@ -107,3 +108,61 @@ def test_pool_copies_outside_its_lock_and_grows_only_between_copies(monkeypatch)
             a, b = pool.cuts[k, ch], pool.cuts[k, ch + 1]
             np.testing.assert_array_equal(pool.peaks[a:b], want[k, ch][0])
             np.testing.assert_array_equal(pool.snips[a:b], want[k, ch][1])
+
+
+@pytest.fixture
+def no_spare():
+    D.release_scratch()
+    yield
+    D.release_scratch()
+
+
+def _arrays(rows, n_features=5, width=7):
+    return (np.zeros(rows, np.int64), np.zeros((rows, n_features)),
+            np.zeros((rows, width), np.float32))
+
+
+def test_spare_pool_is_taken_only_when_it_fits_and_only_once(no_spare):
+    kept = _arrays(100)
+    D._give_spare(kept)
+    assert D._take_spare(101, 5, 7) is None  # too few rows
+    assert D._take_spare(50, 6, 7) is None  # other feature count
+    assert D._take_spare(50, 5, 8) is None  # other snippet width
+    got = D._take_spare(100, 5, 7)
+    assert got is not None and got[0] is kept[0]
+    assert D._take_spare(10, 5, 7) is None  # handed out: gone from the slot
+
+
+def test_spare_pool_keeps_the_larger_and_respects_the_limit(no_spare, monkeypatch):
+    D._give_spare(_arrays(100))
+    D._give_spare(_arrays(50))  # a smaller pool returned at the same time: not kept
+    assert D._take_spare(100, 5, 7) is not None
+    monkeypatch.setattr(D, "_SPARE_MAX_BYTES", 1000)
+    D._give_spare(_arrays(100))  # 100 * (8 + 40 + 28) bytes: over the limit
+    assert D._take_spare(1, 5, 7) is None
+    D._give_spare(_arrays(10))
+    D.release_scratch()
+    assert D._take_spare(1, 5, 7) is None
+
+
+def test_detect_reuses_its_pool_without_changing_earlier_results(no_spare, monkeypatch):
+    from motorsign.recording import Recording
+    from motorsign.simulate import needle_emg
+
+    # the second recording is shorter: its pool fits in the first's
+    sims = [needle_emg.generate(seed=s, duration_s=d, n_channels=2, fasc_units=1)
+            for s, d in ((1, 8.0), (2, 4.0))]
+    recs = [Recording.from_array(s.data_uv, s.fs, ["A", "B"]) for s in sims]
+    taken = []
+    take = D._take_spare
+    monkeypatch.setattr(D, "_take_spare", lambda *a: taken.append(take(*a)) or taken[-1])
+    first = D.detect_spontaneous(recs[0], n_jobs=2)
+    before = first.discharges.copy()
+    second = D.detect_spontaneous(recs[1])
+    assert taken[0] is None and taken[-1] is not None  # the second call wrote the first's arrays
+    assert len(before) and len(second.discharges)
+    # nothing of the first result lives in the reused arrays
+    assert first.discharges.equals(before)
+    D.release_scratch()
+    fresh = D.detect_spontaneous(recs[1])
+    assert fresh.discharges.equals(second.discharges)

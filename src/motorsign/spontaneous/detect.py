@@ -48,7 +48,8 @@ from motorsign.spontaneous.surface import SURFACE_DEFAULTS, classify_surface, gr
 from motorsign.spontaneous.trains import cluster_channel, train_stats_by_source
 from motorsign.workers import alongside, collect, collect_quietly, submit_all
 
-__all__ = ["DetectionResult", "detect_spontaneous", "DISCHARGE_COLUMNS", "SPONTANEOUS_KINDS"]
+__all__ = ["DetectionResult", "detect_spontaneous", "release_scratch", "DISCHARGE_COLUMNS",
+           "SPONTANEOUS_KINDS"]
 
 log = logging.getLogger(__name__)
 
@@ -191,12 +192,74 @@ class _Pool:
         per_chunk = (self.n + m) / (self._added + n_chunks)
         cap = max(self.n + m, int(math.ceil(2.0 * per_chunk * self.chunk_seg.size)) + 64,
                   2 * self.peaks.size)
-        peaks = np.empty(cap, np.int64)
-        feat = np.empty((cap, self.feat.shape[1]))
-        snips = np.empty((cap, snip_w if self.n == 0 else self.snips.shape[1]), np.float32)
+        width = snip_w if self.n == 0 else self.snips.shape[1]
+        arrays = _take_spare(cap, self.feat.shape[1], width)
+        if arrays is None:
+            arrays = (np.empty(cap, np.int64), np.empty((cap, self.feat.shape[1])),
+                      np.empty((cap, width), np.float32))
+        peaks, feat, snips = arrays
         _copy_rows_nb(peaks, feat, snips, 0, self.peaks[:self.n], self.feat[:self.n],
                       self.snips[:self.n])
         self.peaks, self.feat, self.snips = peaks, feat, snips
+
+    def release(self) -> None:
+        """Hand the arrays over for the next call's pool (see :func:`release_scratch`).
+
+        Only once nothing refers to them any more: the channels' tables are
+        copies, and the snippets are read through row numbers during the
+        per-channel work.
+        """
+        arrays = self.peaks, self.feat, self.snips
+        self.peaks = np.empty(0, np.int64)
+        self.feat = np.empty((0, self.feat.shape[1]))
+        self.snips = np.empty((0, 0), np.float32)
+        self.n = 0
+        _give_spare(arrays)
+
+
+#: One set of candidate-pool arrays kept from call to call (see :func:`release_scratch`).
+_spare: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+_spare_lock = threading.Lock()
+#: Pools larger than this are not kept between calls.
+_SPARE_MAX_BYTES = 512 << 20
+
+
+def _take_spare(cap: int, n_features: int, width: int):
+    """The kept pool arrays when they fit (``cap`` rows of these widths), else None."""
+    global _spare
+    with _spare_lock:
+        arrays = _spare
+        if (arrays is None or arrays[0].size < cap or arrays[1].shape[1] != n_features
+                or arrays[2].shape[1] != width):
+            return None
+        _spare = None
+        return arrays
+
+
+def _give_spare(arrays) -> None:
+    global _spare
+    nbytes = sum(a.nbytes for a in arrays)
+    if not arrays[0].size or nbytes > _SPARE_MAX_BYTES:
+        return
+    with _spare_lock:
+        # two calls at once: the larger pool is kept
+        if _spare is None or _spare[0].size <= arrays[0].size:
+            _spare = arrays
+
+
+def release_scratch() -> None:
+    """Free the candidate pool kept from the last ``detect_spontaneous`` call.
+
+    The pool's arrays (up to 512 MB; about 20 MB for 10 minutes of 8
+    channels) are kept for the next call: memory that is written again
+    costs no page faults, whereas fresh pages do, and on virtual machines
+    each fresh page can cost milliseconds of system time. Long-running
+    processes that detect once in a while may call this to hand the memory
+    back.
+    """
+    global _spare
+    with _spare_lock:
+        _spare = None
 
 
 @numba.njit(nogil=True, cache=True)
@@ -655,6 +718,7 @@ def _run_chunks(ctx: _Context, n_jobs: int) -> tuple[list[_ChunkOut], _Pool]:
         ctx.mains["notched_hz"] = list(notch)
         return run.out, run.pool  # type: ignore[return-value]
     log.debug("mains: the chunks are analysed again with notches at %s Hz", notch)
+    run.pool.release()  # every thread has stopped: the arrays serve the new run
     run = None
     ctx.apply_notches(notch, est.hz)
     return _run_chunks(ctx, n_jobs)
@@ -1011,7 +1075,9 @@ def detect_spontaneous(
         per_channel = [by_channel[ci] for ci in range(len(names))]
     else:
         per_channel = [_post(ci, name) for ci, name in enumerate(names)]
-    pool = None  # noqa: F841 - the candidates are in per_channel now: free them before assembly
+    # the candidates are in per_channel now: the pool's arrays serve the next call
+    pool.release()
+    pool = None  # noqa: F841
     rows: list[dict] = []
     iv_rows: list[dict] = []
     chan_summary: dict[str, dict] = {}
