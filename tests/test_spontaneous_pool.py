@@ -124,10 +124,11 @@ def _arrays(rows, n_features=5, width=7):
 
 def test_spare_pool_is_taken_only_when_it_fits_and_only_once(no_spare):
     kept = _arrays(100)
+    for rows, nf, w in ((101, 5, 7), (50, 6, 7), (50, 5, 8)):  # too few rows, other widths
+        D._give_spare(kept)
+        assert D._take_spare(rows, nf, w) is None
+        assert D._spare is None  # dropped, not held during the call that could not use it
     D._give_spare(kept)
-    assert D._take_spare(101, 5, 7) is None  # too few rows
-    assert D._take_spare(50, 6, 7) is None  # other feature count
-    assert D._take_spare(50, 5, 8) is None  # other snippet width
     got = D._take_spare(100, 5, 7)
     assert got is not None and got[0] is kept[0]
     assert D._take_spare(10, 5, 7) is None  # handed out: gone from the slot
@@ -166,3 +167,23 @@ def test_detect_reuses_its_pool_without_changing_earlier_results(no_spare, monke
     D.release_scratch()
     fresh = D.detect_spontaneous(recs[1])
     assert fresh.discharges.equals(second.discharges)
+
+
+def test_detect_calls_in_threads_at_once_share_the_spare_safely(no_spare):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from motorsign.recording import Recording
+    from motorsign.simulate import needle_emg
+
+    recs = []
+    for seed in (3, 4, 5, 6):
+        sim = needle_emg.generate(seed=seed, duration_s=4, n_channels=2, fasc_units=1)
+        recs.append(Recording.from_array(sim.data_uv, sim.fs, ["A", "B"]))
+    alone = []
+    for rec in recs:
+        D.release_scratch()
+        alone.append(D.detect_spontaneous(rec).discharges)
+    with ThreadPoolExecutor(2) as ex:  # each call takes the spare or makes its own
+        together = list(ex.map(lambda r: D.detect_spontaneous(r).discharges, recs * 2))
+    for a, b in zip(alone * 2, together):
+        assert a.equals(b)

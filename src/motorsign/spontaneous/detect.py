@@ -220,20 +220,24 @@ class _Pool:
 #: One set of candidate-pool arrays kept from call to call (see :func:`release_scratch`).
 _spare: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 _spare_lock = threading.Lock()
-#: Pools larger than this are not kept between calls.
-_SPARE_MAX_BYTES = 512 << 20
+#: Pools larger than this are not kept between calls (about 20 minutes of 8
+#: channels at 20 kHz): a kept pool is held while the table is assembled, on
+#: top of it, and long recordings' calls pay little for fresh pages.
+_SPARE_MAX_BYTES = 128 << 20
 
 
 def _take_spare(cap: int, n_features: int, width: int):
-    """The kept pool arrays when they fit (``cap`` rows of these widths), else None."""
+    """The kept pool arrays when they fit (``cap`` rows of these widths), else None.
+
+    A kept pool that does not fit is dropped (freed), not held during the call.
+    """
     global _spare
     with _spare_lock:
-        arrays = _spare
-        if (arrays is None or arrays[0].size < cap or arrays[1].shape[1] != n_features
-                or arrays[2].shape[1] != width):
-            return None
-        _spare = None
-        return arrays
+        arrays, _spare = _spare, None
+    if (arrays is None or arrays[0].size < cap or arrays[1].shape[1] != n_features
+            or arrays[2].shape[1] != width):
+        return None
+    return arrays
 
 
 def _give_spare(arrays) -> None:
@@ -250,8 +254,8 @@ def _give_spare(arrays) -> None:
 def release_scratch() -> None:
     """Free the candidate pool kept from the last ``detect_spontaneous`` call.
 
-    The pool's arrays (up to 512 MB; about 20 MB for 10 minutes of 8
-    channels) are kept for the next call: memory that is written again
+    The pool's arrays (up to 128 MB; 61 MB for 10 minutes of 8 channels at
+    20 kHz) are kept for the next call: memory that is written again
     costs no page faults, whereas fresh pages do, and on virtual machines
     each fresh page can cost milliseconds of system time. Long-running
     processes that detect once in a while may call this to hand the memory
