@@ -1,5 +1,7 @@
 """The candidate pool: chunks added in any order, growing, read back per channel."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -126,24 +128,51 @@ def test_spare_pool_is_taken_only_when_it_fits_and_only_once(no_spare):
     kept = _arrays(100)
     for rows, nf, w in ((101, 5, 7), (50, 6, 7), (50, 5, 8)):  # too few rows, other widths
         D._give_spare(kept)
-        assert D._take_spare(rows, nf, w) is None
-        assert D._spare is None  # dropped, not held during the call that could not use it
+        fit, unfit = D._take_spare(rows, nf, w)
+        assert fit is None and unfit[0] is kept[0]  # handed back to be dropped
+        assert D._spare is None  # not held during the call that could not use it
     D._give_spare(kept)
-    got = D._take_spare(100, 5, 7)
-    assert got is not None and got[0] is kept[0]
-    assert D._take_spare(10, 5, 7) is None  # handed out: gone from the slot
+    fit, unfit = D._take_spare(100, 5, 7)
+    assert fit[0] is kept[0] and unfit is None
+    assert D._take_spare(10, 5, 7) == (None, None)  # handed out: gone from the slot
 
 
 def test_spare_pool_keeps_the_larger_and_respects_the_limit(no_spare, monkeypatch):
     D._give_spare(_arrays(100))
     D._give_spare(_arrays(50))  # a smaller pool returned at the same time: not kept
-    assert D._take_spare(100, 5, 7) is not None
+    assert D._take_spare(100, 5, 7)[0] is not None
     monkeypatch.setattr(D, "_SPARE_MAX_BYTES", 1000)
     D._give_spare(_arrays(100))  # 100 * (8 + 40 + 28) bytes: over the limit
-    assert D._take_spare(1, 5, 7) is None
+    assert D._take_spare(1, 5, 7) == (None, None)
     D._give_spare(_arrays(10))
     D.release_scratch()
-    assert D._take_spare(1, 5, 7) is None
+    assert D._take_spare(1, 5, 7) == (None, None)
+
+
+def test_pool_growth_hands_back_a_kept_pool_that_does_not_fit(no_spare):
+    small = _arrays(3)
+    D._give_spare(small)
+    pool = _Pool(np.zeros(4, np.int64), 2, 5)
+    pool.add(0, _ChunkOut(0, 0, np.zeros(8, np.int64), np.repeat([0, 1], 4), np.ones((8, 5)),
+                          np.ones((8, 7), np.float32), np.zeros((1, 2, 5)), np.ones(2)))
+    assert D._spare is None and pool.peaks.size >= 8 and pool.peaks is not small[0]
+    np.testing.assert_array_equal(pool.feat[:8], 1.0)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_forked_child_keeps_no_pool_and_gets_its_own_lock(no_spare):
+    D._give_spare(_arrays(10))
+    D._spare_lock.acquire()  # held by "another thread" at the fork
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: nothing kept, and a lock that is free
+            ok = D._spare is None and D._spare_lock.acquire(timeout=2)
+            os._exit(0 if ok else 1)
+    finally:
+        D._spare_lock.release()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert D._take_spare(10, 5, 7)[0] is not None  # the parent's is untouched
 
 
 def test_detect_reuses_its_pool_without_changing_earlier_results(no_spare, monkeypatch):
@@ -159,8 +188,10 @@ def test_detect_reuses_its_pool_without_changing_earlier_results(no_spare, monke
     monkeypatch.setattr(D, "_take_spare", lambda *a: taken.append(take(*a)) or taken[-1])
     first = D.detect_spontaneous(recs[0], n_jobs=2)
     before = first.discharges.copy()
+    for a in D._spare:  # whatever the next call does not write must not matter
+        a[...] = np.nan if a.dtype.kind == "f" else -(2 ** 40)
     second = D.detect_spontaneous(recs[1])
-    assert taken[0] is None and taken[-1] is not None  # the second call wrote the first's arrays
+    assert taken[0][0] is None and taken[-1][0] is not None  # the second call wrote the first's arrays
     assert len(before) and len(second.discharges)
     # nothing of the first result lives in the reused arrays
     assert first.discharges.equals(before)
@@ -187,3 +218,30 @@ def test_detect_calls_in_threads_at_once_share_the_spare_safely(no_spare):
         together = list(ex.map(lambda r: D.detect_spontaneous(r).discharges, recs * 2))
     for a, b in zip(alone * 2, together):
         assert a.equals(b)
+
+
+def test_pool_is_not_handed_out_while_its_channels_are_still_read(no_spare, monkeypatch):
+    # another call that runs during this call's per-channel work (here nested in
+    # it) must not get this call's pool: it would overwrite the snippets in use
+    from motorsign.recording import Recording
+    from motorsign.simulate import needle_emg
+
+    def rec(seed, seconds):
+        sim = needle_emg.generate(seed=seed, duration_s=seconds, n_channels=2, fasc_units=1)
+        return Recording.from_array(sim.data_uv, sim.fs, ["A", "B"])
+
+    first, other = rec(1, 8.0), rec(2, 4.0)
+    want = D.detect_spontaneous(first).discharges  # and leaves a pool that fits both
+    cluster = D.cluster_channel
+    nested = []
+
+    def cluster_with_another_call(*a, **k):
+        if not nested:
+            nested.append(None)  # once: the nested call's own clustering runs as usual
+            nested[0] = D.detect_spontaneous(other)
+        return cluster(*a, **k)
+
+    monkeypatch.setattr(D, "cluster_channel", cluster_with_another_call)
+    got = D.detect_spontaneous(first).discharges
+    assert nested and len(nested[0].discharges)
+    assert got.equals(want)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -162,8 +163,9 @@ class _Pool:
             # room is made only while no copy is under way (a growth moves the arrays)
             while self.n + m > self.peaks.size and self._copying:
                 self._cond.wait()
+            dropped = None
             if self.n + m > self.peaks.size:
-                self._grow(m, len(ks), snips.shape[1])
+                dropped = self._grow(m, len(ks), snips.shape[1])
             if m and (feat.shape[1] != self.feat.shape[1] or snips.shape[1] != self.snips.shape[1]):
                 raise RuntimeError("chunk candidates of another width than the pool's")
             at = self.n
@@ -171,6 +173,7 @@ class _Pool:
             self._added += len(ks)
             self._copying += 1
             dst = self.peaks, self.feat, self.snips
+        del dropped  # a kept pool that did not fit: freed outside the lock
         # the rows are copied outside the lock: a copy that faults in fresh pages
         # (milliseconds on some machines) does not hold up the other threads
         try:
@@ -185,15 +188,21 @@ class _Pool:
             at += out.peaks.size
             out.peaks = out.chans = out.feat = out.snips = None
 
-    def _grow(self, m: int, n_chunks: int, snip_w: int) -> None:
+    def _grow(self, m: int, n_chunks: int, snip_w: int) -> _PoolArrays | None:
+        """Room for ``m`` more rows; returns a kept pool that did not fit (or None).
+
+        The caller drops what is returned once out of the lock (freeing up
+        to :data:`_SPARE_MAX_BYTES` takes time the other threads would wait).
+        """
         # room for the chunks still to come at twice the rate seen so far (the
-        # ``m`` new candidates come from ``n_chunks`` chunks): pages not yet
-        # written take no memory, and each growth copies what is held
+        # ``m`` new candidates come from ``n_chunks`` chunks): fresh pages not
+        # yet written take no memory (a kept pool's are resident already), and
+        # each growth copies what is held
         per_chunk = (self.n + m) / (self._added + n_chunks)
         cap = max(self.n + m, int(math.ceil(2.0 * per_chunk * self.chunk_seg.size)) + 64,
                   2 * self.peaks.size)
         width = snip_w if self.n == 0 else self.snips.shape[1]
-        arrays = _take_spare(cap, self.feat.shape[1], width)
+        arrays, unfit = _take_spare(cap, self.feat.shape[1], width)
         if arrays is None:
             arrays = (np.empty(cap, np.int64), np.empty((cap, self.feat.shape[1])),
                       np.empty((cap, width), np.float32))
@@ -201,6 +210,7 @@ class _Pool:
         _copy_rows_nb(peaks, feat, snips, 0, self.peaks[:self.n], self.feat[:self.n],
                       self.snips[:self.n])
         self.peaks, self.feat, self.snips = peaks, feat, snips
+        return unfit
 
     def release(self) -> None:
         """Hand the arrays over for the next call's pool (see :func:`release_scratch`).
@@ -217,30 +227,40 @@ class _Pool:
         _give_spare(arrays)
 
 
+_PoolArrays = tuple[np.ndarray, np.ndarray, np.ndarray]  # peaks, features, snippets
 #: One set of candidate-pool arrays kept from call to call (see :func:`release_scratch`).
-_spare: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+_spare: _PoolArrays | None = None
 _spare_lock = threading.Lock()
-#: Pools larger than this are not kept between calls (about 20 minutes of 8
-#: channels at 20 kHz): a kept pool is held while the table is assembled, on
-#: top of it, and long recordings' calls pay little for fresh pages.
+#: Pools larger than this (their capacity) are not kept between calls: about
+#: 20 minutes of 8 channels at 20 kHz of the simulator's needle EMG (the
+#: candidates per minute set the capacity). A kept pool is held while the
+#: next table is assembled, on top of it, and long recordings' calls pay
+#: little for fresh pages.
 _SPARE_MAX_BYTES = 128 << 20
 
 
-def _take_spare(cap: int, n_features: int, width: int):
-    """The kept pool arrays when they fit (``cap`` rows of these widths), else None.
+def _take_spare(cap: int, n_features: int,
+                width: int) -> tuple[_PoolArrays | None, _PoolArrays | None]:
+    """Take the kept pool arrays out of their slot.
 
-    A kept pool that does not fit is dropped (freed), not held during the call.
+    Returns ``(arrays, None)`` when they fit (at least ``cap`` rows, these
+    widths), else ``(None, arrays)``: a kept pool that does not fit is the
+    caller's to drop (freed, not held during the call), and the slot is
+    empty either way.
     """
     global _spare
     with _spare_lock:
         arrays, _spare = _spare, None
-    if (arrays is None or arrays[0].size < cap or arrays[1].shape[1] != n_features
+    if arrays is None:
+        return None, None
+    if (arrays[0].size < cap or arrays[1].shape[1] != n_features
             or arrays[2].shape[1] != width):
-        return None
-    return arrays
+        return None, arrays
+    return arrays, None
 
 
-def _give_spare(arrays) -> None:
+def _give_spare(arrays: _PoolArrays) -> None:
+    """Keep a finished call's pool arrays for the next call (the larger of two; bounded)."""
     global _spare
     nbytes = sum(a.nbytes for a in arrays)
     if not arrays[0].size or nbytes > _SPARE_MAX_BYTES:
@@ -251,15 +271,29 @@ def _give_spare(arrays) -> None:
             _spare = arrays
 
 
-def release_scratch() -> None:
-    """Free the candidate pool kept from the last ``detect_spontaneous`` call.
+def _forget_spare_after_fork() -> None:
+    # a forked child gets a lock of its own (the parent's may have been held by
+    # another thread at the fork) and no kept pool (pages shared with the parent)
+    global _spare, _spare_lock
+    _spare = None
+    _spare_lock = threading.Lock()
 
-    The pool's arrays (up to 128 MB; 61 MB for 10 minutes of 8 channels at
-    20 kHz) are kept for the next call: memory that is written again
-    costs no page faults, whereas fresh pages do, and on virtual machines
-    each fresh page can cost milliseconds of system time. Long-running
-    processes that detect once in a while may call this to hand the memory
-    back.
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_spare_after_fork)
+
+
+def release_scratch() -> None:
+    """Free the candidate pool kept from earlier ``detect_spontaneous`` calls.
+
+    At the end of a call its candidate pool (capacity up to 128 MB; 61 MB
+    for 10 minutes of 8 channels at 20 kHz of the simulator's needle EMG)
+    is kept for the next call, in place of a fresh one: memory written again
+    costs no page faults, whereas fresh pages do, and on virtual machines a
+    fresh page can cost milliseconds of system time. One pool is kept per
+    process (of calls finishing at once, the largest). A process that
+    detects once in a while and goes on with other work may call this to
+    hand the memory back.
     """
     global _spare
     with _spare_lock:
@@ -881,6 +915,12 @@ def detect_spontaneous(
         No channel to analyse, or a sampling rate outside 1-100 kHz.
     ConfigError
         Unknown or invalid parameters.
+
+    Notes
+    -----
+    The candidate pool of a call (capacity up to 128 MB) is kept for the
+    next call in the same process, which writes it again instead of faulting
+    in fresh memory; :func:`release_scratch` frees it.
     """
     import pandas as pd
 
