@@ -59,7 +59,15 @@ as it reads (on the 2-vCPU development machine such loops gain less from
 a second thread than the two pure kernels).
 ``threads_2_vs_1_share_of_machine`` is ``threads_2_vs_1`` over the
 compute kernel's median ratio (1.0: as much as the machine gave a
-perfectly parallel kernel in the same rounds). Every timed call, and each
+perfectly parallel kernel in the same rounds). The closest reference is
+detect itself: ``machine_2_vs_1["detect_two_processes"]`` is the round's
+one-thread time over the time two processes take to run one-thread detect
+on one half of the recording each, side by side (``_two_processes.py``):
+what two cores give this workload with nothing shared between the halves
+but the machine. ``threads_2_vs_two_processes`` is the median of the
+rounds' two-process time over their two-thread time (above 1.0: the
+threads do better than two processes; they share memory already faulted
+in, where each process faults in its own). Every timed call, and each
 round's reference kernels, start after an untimed ``gc.collect()``
 (``--no-gc-collect`` leaves it out), so that a full collection of garbage
 left by one contender does not fall into the next one's time. Targets: motorsign >= 5x (aim 10x)
@@ -278,7 +286,12 @@ def main(argv=None) -> dict:
     wall = {k: [] for k in runs}
     cpu = {k: [] for k in runs}
     machine_rounds(data[:1000], 1000)  # compile the reference kernels
-    machine = {"compute": [], "memory_read": [], "band_filter": []}
+    machine = {"compute": [], "memory_read": [], "band_filter": [], "detect_two_processes": []}
+    two_proc_s: list[float] = []
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _two_processes import TwoProcesses
+
+    pair = TwoProcesses(data, fs)  # started (and warmed up) once, before the rounds
     settle: list[float] = []
     order = list(runs)
     for rnd in range(repeats):  # round-robin: each round sees about the same load
@@ -308,6 +321,10 @@ def main(argv=None) -> dict:
             gc.collect()
         for k, v in machine_rounds(data).items():
             machine[k].append(v)
+        t_pair, counts["detect_two_processes"] = pair.run()
+        two_proc_s.append(t_pair)
+        machine["detect_two_processes"].append(wall["motorsign"][rnd] / t_pair)
+    pair.close()
     timings = {k: min(v) for k, v in wall.items()}
     median = {k: float(np.median(v)) for k, v in wall.items()}
     cpu_med = {k: float(np.median(v)) for k, v in cpu.items()}
@@ -358,6 +375,11 @@ def main(argv=None) -> dict:
         # same rounds (1.0: as much as the machine gave that kernel)
         "threads_2_vs_1_share_of_machine": (float(np.median(thread_rounds))
                                             / float(np.median(machine["compute"]))),
+        # the same round's two processes (one half each) against the two threads:
+        # detect's threading efficiency with the machine's share taken out
+        "two_processes_rounds_s": two_proc_s,
+        "threads_2_vs_two_processes": float(np.median(
+            [a / b for a, b in zip(two_proc_s, wall["motorsign_2_threads"])])),
         "note": "cpu_per_wall near 1.0 for the 2-thread run means no second core was free "
                 "while it ran (the machine is shared); the scaling is then not measurable",
         "events": counts,

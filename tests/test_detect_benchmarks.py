@@ -41,7 +41,12 @@ def test_speed_benchmark_quick(tmp_path):
         min(r["wall_rounds_s"]["motorsign"]) / min(r["wall_rounds_s"]["motorsign_2_threads"]))
     assert all(len(v) == r["repeats"] and all(x > 0 for x in v)
                for v in r["machine_2_vs_1_rounds"].values())
-    assert set(r["machine_2_vs_1"]) == {"compute", "memory_read", "band_filter"}
+    assert set(r["machine_2_vs_1"]) == {"compute", "memory_read", "band_filter",
+                                        "detect_two_processes"}
+    # the two processes detect the two halves: about the discharges of the whole
+    assert r["events"]["detect_two_processes"] == pytest.approx(r["events"]["motorsign"], rel=0.05)
+    assert r["threads_2_vs_two_processes"] == pytest.approx(
+        r["two_processes_rounds_s"][0] / r["wall_rounds_s"]["motorsign_2_threads"][0])
     assert r["threads_2_vs_1_share_of_machine"] == pytest.approx(
         r["threads_2_vs_1"] / r["machine_2_vs_1"]["compute"])
     assert r["gc_collect_before_each_run"] is True
