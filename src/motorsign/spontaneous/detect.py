@@ -1119,9 +1119,7 @@ def detect_spontaneous(
         per_channel = [by_channel[ci] for ci in range(len(names))]
     else:
         per_channel = [_post(ci, name) for ci, name in enumerate(names)]
-    # the candidates are in per_channel now: the pool's arrays serve the next call
-    pool.release()
-    pool = None  # noqa: F841
+    pool.release()  # the candidates are in per_channel now: the arrays serve the next call
     rows: list[dict] = []
     iv_rows: list[dict] = []
     chan_summary: dict[str, dict] = {}
